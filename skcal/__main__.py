@@ -1,0 +1,5 @@
+import sys
+
+from skcal.cli import main
+
+sys.exit(main())
