@@ -1,11 +1,11 @@
 """Reproduce published temperature-scaling results on CIFAR-10 logits.
 
 For DenseNet-40 and ResNet-110 the temperature is fitted with skcal on the
-5,000-image validation split, and the test error, expected calibration error
-(ECE, 15 equal-width bins of the top-label confidence), maximum calibration
-error (MCE) and mean negative log-likelihood (NLL) on the 10,000 test images
-are printed before and after scaling, next to the published values (Rahimi
-et al., NeurIPS 2020, Table 1). The data and their licence are described in
+5,000-image validation split. The script prints, before and after scaling,
+the test error, the expected calibration error (ECE, 15 equal-width bins of
+the top-label confidence), the maximum calibration error (MCE) and the mean
+negative log-likelihood (NLL) on the 10,000 test images. The published
+values (Rahimi et al., NeurIPS 2020, Table 1) stand next to them. The data and their licence are described in
 ``benchmarks/data/cifar10-logits/README.md``.
 
 Run from the repository root::

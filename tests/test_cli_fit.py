@@ -2,10 +2,16 @@ import csv
 import gzip
 import json
 import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from PIL import Image
 from sklearn.datasets import load_digits
 
@@ -16,6 +22,11 @@ from skcal.cli.predict import preprocessing_options
 from skcal.datasets import load_images
 from skcal.exceptions import DataWarning
 from skcal.persistence import load_model, read_manifest
+
+# A network trained for one epoch on a few dozen images, calibrated on four
+# to nine of them, often puts the temperature at a bound, which skcal reports
+# with a CalibrationWarning. These tests check the commands, not calibration.
+pytestmark = pytest.mark.filterwarnings("ignore::skcal.exceptions.CalibrationWarning")
 
 DIGITS = load_digits()
 IMAGE_SIZE = 16
@@ -175,9 +186,10 @@ def test_fit_reports_bad_images(tmp_path, capsys):
     assert "cut.png" in error
     assert "--skip-bad-images" in error
     assert not (tmp_path / "m").exists()
+    assert not (tmp_path / "m.partial").exists()
 
 
-def test_fit_split_folders_and_csv(tmp_path):
+def test_fit_split_folders(tmp_path):
     for split in ("train", "calibration", "validation"):
         write_digit_folder(tmp_path / "splits" / split, n_per_class=10)
     out = tmp_path / "from-splits"
@@ -263,6 +275,21 @@ def test_resume_continues_training(tmp_path, monkeypatch, capsys):
     assert not work.exists()
 
 
+def test_resume_after_last_epoch(tmp_path, monkeypatch, capsys):
+    data = write_digit_folder(tmp_path / "data", n_per_class=12)
+    out = tmp_path / "m"
+    command = ["fit", str(data), "--out", str(out), *FAST_OPTIONS]
+    interrupt_first_call(monkeypatch, persistence, "save_model")
+    assert main(command) == 130
+    checkpoint = torch.load(tmp_path / "m.partial" / "params.pt", weights_only=True)
+
+    assert main([*command, "--resume"]) == 0
+    assert "all 1 epochs were trained" in capsys.readouterr().out
+    restored = load_model(out).estimator_.estimator_.estimator.module_.state_dict()
+    for name, tensor in checkpoint.items():
+        assert torch.equal(restored[name], tensor), name
+
+
 def test_resume_reuses_trained_network(tmp_path, monkeypatch, capsys):
     data = write_digit_folder(tmp_path / "data", n_per_class=12)
     out = tmp_path / "m"
@@ -277,3 +304,71 @@ def test_resume_reuses_trained_network(tmp_path, monkeypatch, capsys):
     assert main([*command, "--resume"]) == 0
     assert "reusing the network" in capsys.readouterr().out
     assert (out / "manifest.json").is_file()
+
+
+@pytest.mark.slow
+def test_fit_killed_during_save_keeps_model(fitted_dir, digit_folder, tmp_path):
+    out = tmp_path / "model"
+    shutil.copytree(fitted_dir, out)
+    options = preprocessing_options(read_manifest(out), out)
+    dataset = load_images(digit_folder, labeled=False, progress=False, **options)
+    before = load_model(out).predict_proba(dataset)
+
+    command = ["fit", str(digit_folder), "--out", str(out), "--force", "--seed", "1"]
+    process = subprocess.Popen([sys.executable, "-m", "skcal", *command, *FAST_OPTIONS])
+    deadline = time.monotonic() + 300
+    while not list(tmp_path.glob(".model.saving-*")):
+        assert process.poll() is None, "skcal fit ended before it began saving"
+        assert time.monotonic() < deadline, "skcal fit did not begin saving"
+        time.sleep(0.005)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+
+    np.testing.assert_array_equal(load_model(out).predict_proba(dataset), before)
+
+
+@pytest.fixture(scope="module")
+def digit_models():
+    from sklearn.frozen import FrozenEstimator
+    from sklearn.model_selection import TunedThresholdClassifierCV
+
+    from skcal.resnet import ResNet18Classifier
+    from skcal.temperature import TemperatureScalingClassifier
+    from skcal.tuning import ExactThresholdClassifierCV
+
+    images = (DIGITS.images[:150] / 16.0).astype(np.float32)
+    labels = np.where(DIGITS.target[:150] == 8, "eight", "other")
+    network = ResNet18Classifier(
+        max_epochs=1, batch_size=16, device="cpu", n_threads=1, random_state=0
+    ).fit(images[:70], labels[:70])
+    calibrated = TemperatureScalingClassifier(FrozenEstimator(network), fit_bias=True)
+    calibrated.fit(images[70:110], labels[70:110])
+    validation = images[110:], labels[110:]
+    return images, {
+        "network": network,
+        "calibrated": calibrated,
+        "exact, first label positive": ExactThresholdClassifierCV(
+            calibrated, pos_label="eight", cv="prefit", refit=False
+        ).fit(*validation),
+        "exact on logits": ExactThresholdClassifierCV(
+            calibrated, response_method="decision_function", cv="prefit", refit=False
+        ).fit(*validation),
+        "sklearn": TunedThresholdClassifierCV(
+            calibrated, scoring="balanced_accuracy", cv="prefit", refit=False
+        ).fit(*validation),
+    }
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["network", "calibrated", "exact, first label positive", "exact on logits", "sklearn"],
+)
+def test_score_dataset_matches_estimator(digit_models, name):
+    from skcal.cli.predict import score_dataset
+
+    images, models = digit_models
+    model = models[name]
+    scores = score_dataset(model, images)
+    column = list(model.classes_).index(scores["pos_label"])
+    np.testing.assert_array_equal(scores["probability"], model.predict_proba(images)[:, column])
+    np.testing.assert_array_equal(scores["decision"], model.predict(images))

@@ -309,6 +309,15 @@ def test_subset_keeps_labels_and_settings(tmp_path):
     assert part[1][1] == 0
 
 
+def test_index_array_gives_subset(tmp_path):
+    dataset = quiet_folder(write_digit_folder(tmp_path))
+    part = dataset[np.array([1, 7])]
+    assert isinstance(part, ImageDataset)
+    assert list(part.targets) == ["eight", "three"]
+    assert len(dataset[2:5]) == 3
+    assert torch.equal(part[1][0], dataset[7][0])
+
+
 def test_dataset_pickles_for_workers(tmp_path):
     dataset = quiet_folder(write_digit_folder(tmp_path))
     copy = pickle.loads(pickle.dumps(dataset))
@@ -546,3 +555,4 @@ def test_fashion_mnist_installed_counts():
     assert X.shape == (12000, 28, 28)
     assert X.dtype == np.uint8
     assert int((y == "shirt").sum()) == 6000
+    assert int((y == "t-shirt/top").sum()) == 6000

@@ -6,7 +6,6 @@ import subprocess
 import sys
 import textwrap
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -18,6 +17,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import TunedThresholdClassifierCV
 
 import skcal.persistence as persistence
+import skcal.persistence._atomic as atomic
 from skcal.exceptions import ModelFormatError
 from skcal.persistence import load_model, read_manifest, save_model
 from skcal.resnet import ResNet18Classifier
@@ -151,6 +151,12 @@ def test_device_override(saved):
 # --- No pickle -------------------------------------------------------------------
 
 
+def test_saved_files_readable_by_all(saved):
+    assert saved.stat().st_mode & 0o777 == 0o755
+    for path in saved.iterdir():
+        assert path.stat().st_mode & 0o444 == 0o444, path
+
+
 def test_saved_directory_has_no_pickle(saved):
     names = sorted(path.name for path in saved.iterdir())
     assert names == ["manifest.json", "model.safetensors"]
@@ -278,7 +284,7 @@ def test_failed_write_keeps_previous_model(tuned, network, saved, monkeypatch):
     def disk_full(*args, **kwargs):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(persistence.json, "dump", disk_full)
+    monkeypatch.setattr(atomic.json, "dump", disk_full)
     with pytest.raises(OSError, match="No space left"):
         save_model(network, saved, force=True)
     monkeypatch.undo()
@@ -297,8 +303,8 @@ def test_failed_rename_restores_previous_model(tuned, network, saved, monkeypatc
             raise OSError(5, "Input/output error")
         return real_rename(source, target)
 
-    monkeypatch.setattr(persistence, "_exchange_paths", lambda first, second: False)
-    monkeypatch.setattr(persistence.os, "rename", rename_failing_second)
+    monkeypatch.setattr(atomic, "_exchange_paths", lambda first, second: False)
+    monkeypatch.setattr(atomic.os, "rename", rename_failing_second)
     with pytest.raises(OSError, match="Input/output error"):
         save_model(network, saved, force=True)
     monkeypatch.undo()
@@ -307,7 +313,7 @@ def test_failed_rename_restores_previous_model(tuned, network, saved, monkeypatc
 
 
 def test_two_rename_fallback_replaces(network, saved, monkeypatch):
-    monkeypatch.setattr(persistence, "_exchange_paths", lambda first, second: False)
+    monkeypatch.setattr(atomic, "_exchange_paths", lambda first, second: False)
     save_model(network, saved, force=True)
     assert type(load_model(saved)) is ResNet18Classifier
     assert [p.name for p in saved.parent.iterdir()] == ["model"]
@@ -349,8 +355,26 @@ def kill_during_saves(source, target, marker, delay):
     process.wait()
 
 
+@pytest.mark.slow
 def test_killed_save_keeps_model_loadable(tuned, saved, tmp_path):
     target = tmp_path / "target"
     save_model(tuned, target)
     kill_during_saves(saved, target, tmp_path / "started", delay=0.7)
     assert_same_predictions(load_model(target), tuned)
+
+
+def test_holdout_calibration_on_image_dataset(tmp_path):
+    from PIL import Image
+
+    from skcal.datasets import load_image_folder
+
+    for index in range(40):
+        folder = tmp_path / "images" / str(Y[index])
+        folder.mkdir(parents=True, exist_ok=True)
+        Image.fromarray((X[index] * 255).astype(np.uint8)).save(folder / f"{index}.png")
+    dataset = load_image_folder(tmp_path / "images", progress=False)
+    model = TemperatureScalingClassifier(make_network(), cv=0.3, random_state=0)
+    model.fit(dataset, dataset.targets)
+
+    restored = load_model(save_model(model, tmp_path / "model"))
+    np.testing.assert_array_equal(restored.predict_proba(dataset), model.predict_proba(dataset))

@@ -9,10 +9,13 @@ import pytest
 import torch
 from scipy import stats
 from scipy.special import expit, logit
+from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import log_loss
 
+from skcal._torch_utils import draw_seeds
 from skcal.demo import load_demo_data
+from skcal.exceptions import CalibrationWarning
 from skcal.resnet import ResNet18Classifier
 from skcal.seeds import SPREAD_STATISTICS, seed_study
 from skcal.seeds._result import format_verdict
@@ -20,6 +23,7 @@ from skcal.seeds._stats import between_run_test, pooled_threshold, spread_ratio
 from skcal.threshold import find_threshold
 
 N_RUNS = 3
+BOOTSTRAP_STUDY = dict(n_runs=2, vary=("seed", "bootstrap"), calibration="temperature+bias")
 
 
 @pytest.fixture(autouse=True)
@@ -54,7 +58,7 @@ def study():
 
 @pytest.fixture(scope="module")
 def bootstrap_study():
-    return _run_tiny_study(n_runs=2, vary=("seed", "bootstrap"), calibration="temperature+bias")
+    return _run_tiny_study(**BOOTSTRAP_STUDY)
 
 
 # Per-run measurements of the ResNet study.
@@ -111,7 +115,7 @@ def test_bootstrap_vary_fits_bias(bootstrap_study):
 
 
 def test_study_same_seed_same_result(bootstrap_study):
-    repeat = _run_tiny_study(n_runs=2, vary=("seed", "bootstrap"), calibration="temperature+bias")
+    repeat = _run_tiny_study(**BOOTSTRAP_STUDY)
     np.testing.assert_array_equal(repeat.thresholds, bootstrap_study.thresholds)
     np.testing.assert_array_equal(repeat.temperatures, bootstrap_study.temperatures)
     np.testing.assert_array_equal(repeat.biases, bootstrap_study.biases)
@@ -202,6 +206,65 @@ class _DigitsDataset(torch.utils.data.Dataset):
 
     def __getitem__(self, index):
         return self.images[index][np.newaxis], self.targets[index]
+
+
+class _SeedControlledClassifier(ClassifierMixin, BaseEstimator):
+    """Scores column 0 (which separates the classes) for one seed, column 1 otherwise."""
+
+    def __init__(self, separating_seed=None, random_state=None):
+        self.separating_seed = separating_seed
+        self.random_state = random_state
+
+    def fit(self, X, y):
+        self.classes_ = np.unique(y)
+        return self
+
+    def decision_function(self, X):
+        if self.random_state == self.separating_seed:
+            return 50.0 * (X[:, 0] - 0.5)
+        return (1.0 + self.random_state % 7 / 7) * 3.0 * (X[:, 1] - 0.5)
+
+
+def _separable_data():
+    rng = np.random.default_rng(0)
+    y = rng.random(600) < 0.3
+    X = np.column_stack([y + rng.uniform(-0.3, 0.3, 600), y + rng.normal(0, 0.6, 600)])
+    return X, y
+
+
+def test_study_leaves_out_separable_run():
+    X, y = _separable_data()
+    first_seed = draw_seeds(0, 6)[2]
+    model = _SeedControlledClassifier(separating_seed=first_seed)
+    with pytest.warns(CalibrationWarning, match="Run 1: The logits separate"):
+        result = seed_study(model, X, y, n_runs=4, n_resamples=20, random_state=0)
+    assert result.seeds[0] == first_seed
+    assert result.calibration_status.tolist() == ["separable"] + ["interior"] * 3
+    assert result.included.tolist() == [False, True, True, True]
+    assert "Run 1 is left out of the comparison" in result.summary()
+
+
+def test_study_scale_only_runs_agree():
+    # The runs differ only in the scale of their logits, which the
+    # temperature removes exactly.
+    X, y = _separable_data()
+    model = _SeedControlledClassifier(separating_seed=-1)
+    result = seed_study(model, X, y, n_runs=4, n_resamples=20, random_state=0)
+    assert result.between_run_test["after"]["p_value"] == 1.0
+    assert result.between_run_test["before"]["p_value"] < 1e-6
+    assert "temperature scaling removes it" in result.verdict
+
+
+def test_study_without_two_calibrated_runs():
+    X, y = _separable_data()
+    seeds = draw_seeds(0, 4)
+    model = _SeedControlledClassifier(separating_seed=seeds[2])
+    with pytest.warns(CalibrationWarning):
+        result = seed_study(model, X, y, n_runs=2, vary=("bootstrap",), random_state=0)
+    assert not result.included.any()
+    assert math.isnan(result.recommended_threshold)
+    assert "cannot be compared" in result.verdict
+    assert result.verdict in result.summary()
 
 
 # Input validation.
@@ -301,11 +364,18 @@ def test_between_run_test_identical_runs():
     assert result["p_value"] == 1.0
 
 
+def test_between_run_test_ignores_rounding():
+    scores, y01 = _synthetic_scores(5, [0.0])
+    rounded = np.vstack([scores, scores * (1 + 1e-15), scores * (1 - 1e-15)])
+    assert between_run_test(rounded, y01)["p_value"] == 1.0
+
+
 def test_between_run_test_reports_noise():
     scores, y01 = _synthetic_scores(3, [0.0, 0.0])
     negatives = scores[:, y01 == 0]
     expected = np.sqrt(np.mean(negatives.var(axis=1, ddof=1)) / negatives.shape[1])
-    assert between_run_test(scores, y01)["negative"]["standard_error"] == pytest.approx(expected)
+    result = between_run_test(scores, y01)
+    assert result["negative"]["standard_error"] == pytest.approx(expected)
 
 
 # Spread ratios and the pooled threshold.
@@ -345,14 +415,15 @@ def test_pooled_threshold_of_identical_runs():
 
 
 @pytest.mark.parametrize(
-    "p_before, p_after, sd, half_width, expected",
+    "p_before, p_after, sd, standard_error, expected",
     [
         (0.001, 0.002, 0.05, 0.01, "tune its threshold on its own calibrated scores"),
         (0.001, 0.002, 0.001, 0.01, "use the recommended threshold for all of them"),
         (0.001, 0.4, 0.001, 0.01, "temperature scaling removes it"),
         (0.3, 0.4, 0.001, 0.01, "a property of the data and the model"),
         (0.3, math.nan, 0.001, 0.01, "Use a larger test split"),
+        (0.001, 0.002, 0.05, math.nan, "Calibrate each model you ship and tune"),
     ],
 )
-def test_verdict_states_action(p_before, p_after, sd, half_width, expected):
-    assert expected in format_verdict(p_before, p_after, 0.05, sd, half_width)
+def test_verdict_states_action(p_before, p_after, sd, standard_error, expected):
+    assert expected in format_verdict(p_before, p_after, 0.05, sd, standard_error)

@@ -24,7 +24,9 @@ def _one_torch_thread():
 
 def test_seeds_digits_writes_report(tmp_path, capsys):
     out = tmp_path / "study"
-    status = main(["seeds", *QUICK, "--image-size", "8", "--subset", "300", "--out", str(out)])
+    status = main(
+        ["seeds", *QUICK, "--image-size", "8", "--subset", "300", "--out", str(out)]
+    )
     printed = capsys.readouterr().out
     assert status == 0
     assert "run 1/2" in printed

@@ -123,6 +123,24 @@ def test_bias_matches_scipy_minimize():
     assert _binary_nll(temperature, z, y, weights, bias) <= reference.fun + 1e-9
 
 
+def test_bias_gradient_root_to_1e9():
+    from scipy.optimize import fsolve
+
+    z, y = _binary_logits(200_000, seed=5)
+    z = z - 2.0
+
+    def gradient(params):
+        # d NLL / d(u, c) of sigmoid(u z + c), computed independently of skcal.
+        u, c = params
+        residual = expit(u * z + c) - y
+        return [np.dot(residual, z) / len(y), residual.mean()]
+
+    u, c = fsolve(gradient, x0=[0.5, 0.0], xtol=1e-12)
+    temperature, bias = fit_temperature(z, y, fit_bias=True)
+    assert temperature == pytest.approx(1.0 / u, rel=1e-9)
+    assert bias == pytest.approx(-c / u, rel=1e-9)
+
+
 def test_returns_python_float():
     z, y = _binary_logits(200)
     assert type(fit_temperature(z, y)) is float

@@ -27,22 +27,23 @@ def prepare_work_dir(args):
     when the work folder of an interrupted run exists without ``--resume``
     or ``--force``.
     """
-    from skcal.persistence import _check_target
+    from skcal.persistence._atomic import check_target
 
     out = Path(args.out)
     work = out.with_name(out.name + WORK_SUFFIX)
-    _check_target(out, args.force)
+    check_target(out, args.force)
 
+    if work.is_dir() and not any(work.iterdir()):
+        work.rmdir()
     if work.exists() and not args.resume:
         if not args.force:
             raise FileExistsError(
-                f"{work} holds the checkpoints of an interrupted run. Pass --resume "
+                f"{work} contains the checkpoints of an interrupted run. Pass --resume "
                 "to continue it, or --force to discard it and start again."
             )
         _remove_work_dir(work)
     if args.resume and not (work / RUN_FILE).is_file():
         print(f"skcal fit: no interrupted run in {work}; training from the start")
-    work.mkdir(parents=True, exist_ok=True)
     return work
 
 
@@ -56,10 +57,15 @@ def _remove_work_dir(work):
 
 
 def record_run(work, args, n_images):
-    """Write run.json, or check that a resumed run has the same settings."""
+    """Write run.json, or check that a resumed run has the same settings.
+
+    The work folder is created here, once the data have loaded, so that a
+    run that fails on its data leaves no work folder behind.
+    """
     settings = {name: getattr(args, name) for name in RESUME_SETTINGS if hasattr(args, name)}
     settings["data"] = _data_key(args.data)
     settings["n_images"] = n_images
+    work.mkdir(parents=True, exist_ok=True)
     path = work / RUN_FILE
     if args.resume and path.is_file():
         previous = json.loads(path.read_text())
@@ -205,15 +211,18 @@ def train_network(splits, args, work):
 
     done = _epochs_done(work) if args.resume else 0
     remaining = args.max_epochs - done
-    if done:
-        print(f"skcal fit: resuming after epoch {done} of {args.max_epochs}")
     if remaining > 0:
+        if done:
+            print(f"skcal fit: resuming after epoch {done} of {args.max_epochs}")
         network = _build_network(args, work, remaining, resume=done > 0)
         network.fit(splits["train"])
     else:
+        print(f"skcal fit: all {done} epochs were trained; restoring the last checkpoint")
         network = _restore_last_checkpoint(splits["train"], args, work)
 
-    network.set_params(max_epochs=args.max_epochs, callbacks=None)
+    # The saved model stores the requested epoch count, no callbacks (they
+    # name the work folder) and no progress output.
+    network.set_params(max_epochs=args.max_epochs, callbacks=None, verbose=0)
     save_model(network, network_dir, force=True)
     return network
 

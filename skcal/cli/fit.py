@@ -1,10 +1,10 @@
 """``skcal fit``: train, calibrate and tune a classifier on images, then save it.
 
-The steps: load and check the images, split them (stratified, seeded) into
-training, calibration and validation parts, train the ResNet18 with a
-checkpoint after every epoch, fit the temperature on the calibration part
-with the network frozen, choose the threshold on the validation part, and
-save the model directory with its report. Checkpoints go to
+The steps: load and check the images, and split them (stratified, seeded)
+into training, calibration and validation parts. Train the ResNet18 with a
+checkpoint after every epoch. Fit the temperature on the calibration part
+with the network frozen, and choose the threshold on the validation part.
+Save the model directory with its report. Checkpoints go to
 ``MODEL_DIR.partial/``, so ``--resume`` continues an interrupted run.
 """
 
@@ -251,7 +251,8 @@ def format_summary(summary):
         f"{counts['validation']} validation; classes {summary['classes']!r}, "
         f"positive {summary['pos_label']!r}",
         f"  network: {summary['epochs']} epochs",
-        f"  temperature {summary['temperature']:.4g}, bias {summary['bias']:.4g}",
+        # Adding 0.0 turns a bias of -0.0 into 0.0 for printing.
+        f"  temperature {summary['temperature']:.4g}, bias {summary['bias'] + 0.0:.4g}",
         f"  threshold {threshold['value']:.4g} on P({summary['pos_label']!r}), "
         f"maximising {threshold['objective']}{interval}",
         f"  validation: ROC AUC {calibrated['roc_auc']:.4f}; log loss "

@@ -84,9 +84,8 @@ def run(args):
 
     positive = scores["decision"] == scores["pos_label"]
     print(
-        f"skcal predict: {len(dataset)} images, {int(positive.sum())} predicted "
-        f"{scores['pos_label']!r} (probability >= {scores['threshold']:.6g}); "
-        f"wrote {args.out}"
+        f"skcal predict: {int(positive.sum())} of {len(dataset)} images predicted "
+        f"{scores['pos_label']!r} at threshold {scores['threshold']:.6g}; wrote {args.out}"
     )
 
 
@@ -161,9 +160,9 @@ def score_dataset(model, dataset):
     The probability and the decision follow the formulas of the model's
     steps: ``TemperatureScalingClassifier.predict_proba`` (the sigmoid of
     ``(logit - bias_) / temperature_``) and the threshold wrapper's
-    ``predict`` (positive where the probability of ``pos_label_`` is at
-    least ``best_threshold_``). The tests check that both match the
-    estimator's own methods exactly.
+    ``predict`` (positive where the score of the positive label is at least
+    ``best_threshold_``). The tests check that both match the estimator's
+    own methods exactly.
 
     Returns
     -------
@@ -185,25 +184,36 @@ def score_dataset(model, dataset):
         scaled = (logits - calibration.bias_) / calibration.temperature_
 
     tuned = steps["threshold"]
-    pos_label = classes[1] if tuned is None else tuned.pos_label_
-    probability = expit(scaled) if pos_label == classes[1] else expit(-scaled)
-    if tuned is not None:
-        threshold = float(tuned.best_threshold_)
-        positive = probability >= threshold
-    else:
+    pos_label = classes[1] if tuned is None else _positive_label(tuned, classes)
+    sign = 1.0 if pos_label == classes[1] else -1.0
+    probability = expit(sign * scaled)
+    if tuned is None:
         # The network and temperature scaling predict from the sign of the logit.
         threshold = 0.5
         positive = scaled > 0 if steps["calibration"] is not None else scaled >= 0
+    else:
+        threshold = float(tuned.best_threshold_)
+        thresholded = sign * scaled if tuned.response_method == "decision_function" else probability
+        positive = thresholded >= threshold
+
     negative_label = classes[0] if pos_label == classes[1] else classes[1]
-    decision = np.where(positive, pos_label, negative_label)
     return {
         "logit": logits,
         "probability": probability,
-        "decision": decision,
+        "decision": np.where(positive, pos_label, negative_label),
         "pos_label": pos_label,
         "threshold": threshold,
         "classes": classes,
     }
+
+
+def _positive_label(tuned, classes):
+    """Return the label whose score the threshold of ``tuned`` applies to."""
+    if hasattr(tuned, "pos_label_"):
+        return tuned.pos_label_
+    # scikit-learn's TunedThresholdClassifierCV keeps it in its scorer.
+    pos_label = tuned._curve_scorer._get_pos_label()
+    return classes[1] if pos_label is None else pos_label
 
 
 def _write_predictions(out, names, scores):

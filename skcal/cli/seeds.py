@@ -134,7 +134,7 @@ def _add_study_arguments(parser):
 
 
 def run(args):
-    """Run the seed study with the parsed arguments, print its summary and write the report."""
+    """Run the seed study, print its summary and write the report to ``--out``."""
     start = time.perf_counter()
     X, y, task = _load_data(args)
     estimator = _build_estimator(args, resize=args.data is None)

@@ -27,7 +27,7 @@ CHECK_MODES = ("fast", "full")
 
 @dataclass
 class ImageCheck:
-    """What the check pass learned about a list of image files.
+    """Results of the check pass over a list of image files.
 
     Attributes
     ----------

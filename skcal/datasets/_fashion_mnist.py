@@ -26,7 +26,7 @@ FASHION_MNIST_CLASSES = (
     "ankle boot",
 )
 
-# Where the Debian package dataset-fashion-mnist installs the IDX files.
+# Install folder of the IDX files in the Debian package dataset-fashion-mnist.
 DEFAULT_DATA_DIR = Path("/usr/share/datasets/fashion-mnist")
 
 # Accepted spellings, compared after lower-casing and removing spaces,

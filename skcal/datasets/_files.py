@@ -73,11 +73,11 @@ def walk_images(folder):
 def scan_class_folders(root):
     """List the labelled images of a folder with one subfolder per class.
 
-    Returns ``(paths, labels, counts, others, loose)``: image paths, the
-    class folder name of each, the number of images per class folder (every
-    non-hidden subfolder, also those with no image), the non-image files in
-    the class folders, and the files lying directly in ``root``, which
-    belong to no class.
+    Returns ``(paths, labels, counts, others, loose)``. These are the image
+    paths, the class folder name of each, and the number of images per class
+    folder (every non-hidden subfolder, also those with no image). Then come
+    the non-image files in the class folders, and the files lying directly
+    in ``root``, which belong to no class.
     """
     root = Path(root)
     if not root.is_dir():

@@ -44,7 +44,7 @@ def read_idx(path):
     ------
     ValueError
         When the magic number is invalid, the element type is unknown, or
-        the file holds fewer or more bytes than its header announces (a
+        the file contains fewer or more bytes than its header announces (a
         truncated download, for example). The message names the file.
 
     Examples

@@ -101,6 +101,13 @@ class _BaseImageDataset(Dataset):
         return view
 
     def __getitem__(self, index):
+        """Return item ``index``, or a :meth:`subset` for a slice or an index array.
+
+        Subsets by index arrays let scikit-learn meta-estimators that split
+        their input with ``X[rows]`` take these datasets.
+        """
+        if isinstance(index, (slice, list, np.ndarray)):
+            return self.subset(np.arange(len(self))[index])
         image = self._load(index)
         return self.transform(image), int(self._label_indices[index])
 

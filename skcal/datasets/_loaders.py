@@ -59,8 +59,8 @@ def load_image_folder(path, **options):
 
     This is the layout of torchvision's ``ImageFolder``: ``path/cat/1.png``,
     ``path/dog/2.jpg``. Exactly two class folders are required. Images in
-    nested folders inside a class folder belong to that class; hidden files
-    and folders are skipped; files without an image extension are left out
+    nested folders inside a class folder belong to that class. Hidden files
+    and folders are skipped. Files without an image extension are left out
     with a :class:`~skcal.exceptions.DataWarning`. Folder names that are all
     integers (``0``, ``1``) or all ``true``/``false`` become int or bool
     labels; otherwise the labels are the folder names.

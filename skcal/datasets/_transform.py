@@ -25,7 +25,7 @@ def resolve_normalization(normalize, channels):
     """Return the ``(mean, std)`` tuples that ``normalize`` selects, or ``None``.
 
     ``True`` selects the ImageNet statistics, averaged over the three
-    channels for grayscale images; ``False`` selects no normalisation; a
+    channels for grayscale images. ``False`` selects no normalisation. A
     pair ``(mean, std)`` of floats or of per-channel sequences is used as
     given.
     """
@@ -65,11 +65,12 @@ def _per_channel(values, channels, name):
 class ImageTransform:
     """Convert a Pillow image to a float32 tensor of shape (C, H, W).
 
-    The steps: convert to grayscale (``channels=1``) or RGB (``channels=3``),
-    resize with bilinear filtering to ``image_size`` when it differs, scale
-    to [0, 1], optionally augment (random horizontal flip, then a crop of
-    the same size shifted by up to an eighth of the shorter side, with the
-    border reflected), and normalise with ``mean`` and ``std``.
+    The image is converted to grayscale (``channels=1``) or RGB
+    (``channels=3``), resized with bilinear filtering to ``image_size`` when
+    it differs, and scaled to [0, 1]. With ``augment``, it is flipped
+    horizontally with probability 0.5 and then shifted by up to an eighth
+    of the shorter side, with the border reflected. Last, it is normalised
+    with ``mean`` and ``std``.
 
     16-bit grayscale images are scaled by 65535, so they keep their full
     range instead of being clipped to 8 bits. Augmentation draws from

@@ -2,12 +2,12 @@
 
 The same architecture trained twice on the same data can give held-out score
 distributions skewed one way in one run and the other way in the next.
-:func:`seed_study` trains several runs that differ only in their seed (and,
-optionally, a bootstrap resample of the training data), calibrates each one
-by temperature scaling, and measures how much of the between-run spread of
-the skew and of the tuned threshold remains after calibration, whether the
-calibrated runs still differ beyond test-set noise, and which threshold to
-use in production.
+:func:`seed_study` trains several runs that differ only in their seed and,
+optionally, a bootstrap resample of the training data. It calibrates each
+run by temperature scaling and measures how much of the between-run spread
+of the skew and of the tuned threshold remains after calibration. It also
+tests whether the calibrated runs still differ beyond test-set noise, and
+recommends the threshold to use in production.
 
 Scaling out
 -----------

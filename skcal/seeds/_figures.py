@@ -47,7 +47,9 @@ def plot_score_grid(result):
                 ax.get_legend().remove()
             if run < n_runs - 1:
                 ax.set_xlabel("")
-    figure.suptitle("Test-split P(positive) per true class; dashed: the run's tuned threshold")
+    figure.suptitle(
+        "Test-split P(positive) per true class; dashed: the run's tuned threshold"
+    )
     return figure
 
 

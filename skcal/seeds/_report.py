@@ -151,7 +151,8 @@ def _test_table(result):
                 _number(part["standard_error"], "{:.4f}"),
                 format_p_value(part["p_value"]),
             ]))
-        rows.append(_row([label, "both (Fisher)", "", "", "", format_p_value(test["p_value"])]))
+        combined = format_p_value(test["p_value"])
+        rows.append(_row([label, "both (Fisher)", "", "", "", combined]))
     return _table(rows)
 
 

@@ -6,6 +6,7 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
+from scipy import stats
 from scipy.special import expit
 
 from skcal.seeds._run import calibrate_logits
@@ -47,12 +48,12 @@ class SeedStudyResult:
     temperatures, biases : ndarray of shape (n_runs,)
         Fitted temperature and bias (0 unless the bias was fitted).
     calibration_status : ndarray of str, shape (n_runs,)
-        How each temperature fit ended: ``"interior"`` for a proper minimum;
-        ``"separable"`` when the network separates the calibration split
+        How each temperature fit ended. ``"interior"`` is a proper minimum.
+        ``"separable"``: the model separates the calibration split
         perfectly, so T fell to its lower bound and the calibrated
-        probabilities are 0 or 1; ``"chance"`` when the logits are no better
-        than chance and T reached its upper bound; ``"constant"`` for
-        constant logits.
+        probabilities are 0 or 1. ``"chance"``: the logits are no better
+        than chance and T reached its upper bound. ``"constant"``: the
+        logits are constant.
     included : ndarray of bool, shape (n_runs,)
         Whether the run enters the between-run analysis (``spread``,
         ``between_run_test`` and the recommended threshold): True exactly
@@ -125,20 +126,25 @@ class SeedStudyResult:
     @property
     def verdict(self):
         """The test's result as a sentence that states what to do."""
-        if self.included.sum() < 2:
+        n_included = int(self.included.sum())
+        if n_included < 2:
+            verb = "has" if n_included == 1 else "have"
             return (
-                f"Only {int(self.included.sum())} of the {self.n_runs} runs have a "
+                f"Only {n_included} of the {self.n_runs} runs {verb} a "
                 "temperature fitted to a proper minimum, so the runs cannot be "
                 "compared. Use a larger calibration split (calibration_size) or "
                 "fewer training epochs."
             )
+        # A run's threshold interval is a percentile interval; its half-width
+        # over the normal quantile estimates the threshold's standard error.
         half_widths = np.diff(self.threshold_intervals[self.included], axis=1) / 2
+        quantile = stats.norm.ppf(0.5 + self.info["confidence_level"] / 2)
         return format_verdict(
             self.between_run_test["before"]["p_value"],
             self.between_run_test["after"]["p_value"],
             self.significance_level,
             threshold_sd=self.spread["threshold"]["sd_after"],
-            threshold_half_width=float(np.median(half_widths)),
+            threshold_standard_error=float(np.median(half_widths) / quantile),
         )
 
     def summary(self):
@@ -189,7 +195,9 @@ class SeedStudyResult:
         return self.files
 
 
-def format_verdict(p_before, p_after, alpha, threshold_sd=math.nan, threshold_half_width=math.nan):
+def format_verdict(
+    p_before, p_after, alpha, threshold_sd=math.nan, threshold_standard_error=math.nan
+):
     """State the between-run test's result as a sentence a practitioner can act on.
 
     Parameters
@@ -200,10 +208,11 @@ def format_verdict(p_before, p_after, alpha, threshold_sd=math.nan, threshold_ha
         Significance level.
     threshold_sd : float, default=nan
         Between-run standard deviation of the calibrated thresholds.
-    threshold_half_width : float, default=nan
-        Median half-width of the runs' calibrated threshold intervals. When
-        the runs differ but their thresholds spread less than this, the
-        sentence states that one threshold still serves every run.
+    threshold_standard_error : float, default=nan
+        Standard error of one run's calibrated threshold from the bootstrap
+        of its calibration split. When the runs differ but their thresholds
+        spread less than this, the sentence states that one threshold still
+        serves every run.
     """
     if math.isnan(p_after):
         return (
@@ -212,7 +221,7 @@ def format_verdict(p_before, p_after, alpha, threshold_sd=math.nan, threshold_ha
         )
     after = format_p_value(p_after)
     if p_after < alpha:
-        return _verdict_runs_differ(after, threshold_sd, threshold_half_width)
+        return _verdict_runs_differ(after, threshold_sd, threshold_standard_error)
     if not math.isnan(p_before) and p_before < alpha:
         return (
             f"The runs' calibrated scores differ no more than test-set noise explains "
@@ -229,22 +238,22 @@ def format_verdict(p_before, p_after, alpha, threshold_sd=math.nan, threshold_ha
     )
 
 
-def _verdict_runs_differ(after, threshold_sd, threshold_half_width):
+def _verdict_runs_differ(after, threshold_sd, threshold_standard_error):
     opening = (
         f"The runs' calibrated scores differ more than test-set noise explains "
         f"({after}): the skew depends on the training run."
     )
     comparison = (
-        f"between-run standard deviation {threshold_sd:.3g}, median half-width of a "
-        f"run's threshold interval {threshold_half_width:.3g}"
+        f"between-run standard deviation {threshold_sd:.3g}, standard error of one "
+        f"run's threshold {threshold_standard_error:.3g}"
     )
-    if threshold_sd < threshold_half_width:
+    if threshold_sd < threshold_standard_error:
         return (
             f"{opening} After calibration the differences move the tuned threshold "
             f"less than its own sampling uncertainty ({comparison}), so calibrate "
             "each model you ship and use the recommended threshold for all of them."
         )
-    if threshold_sd >= threshold_half_width:
+    if threshold_sd >= threshold_standard_error:
         return (
             f"{opening} After calibration the tuned threshold still moves between "
             f"runs by more than its sampling uncertainty ({comparison}), so calibrate "
@@ -283,7 +292,9 @@ def assemble_result(runs, y01, split, settings, info, analysis_seed):
         thresholds=_threshold_array(runs, "after", "threshold"),
         thresholds_uncalibrated=_threshold_array(runs, "before", "threshold"),
         threshold_intervals=_threshold_array(runs, "after", "threshold_interval"),
-        threshold_intervals_uncalibrated=_threshold_array(runs, "before", "threshold_interval"),
+        threshold_intervals_uncalibrated=_threshold_array(
+            runs, "before", "threshold_interval"
+        ),
         temperatures=np.array([run["temperature"] for run in runs]),
         biases=np.array([run["bias"] for run in runs]),
         calibration_status=status,

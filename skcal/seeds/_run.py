@@ -63,13 +63,14 @@ def fit_run(estimator, X, y, split, seed, resample_seed, settings):
     Returns
     -------
     run : dict
-        Raw logits on the calibration and test splits, and the temperature
-        and bias. The fit's status is ``"interior"`` for a proper minimum, or
-        ``"separable"``, ``"chance"`` or ``"constant"`` when the calibration
-        split cannot determine the temperature. Also both tuned thresholds, the test-split statistics before and
-        after calibration, the training indices, ``fit_seconds`` and the
-        warnings raised (as ``(category, message)`` pairs, because warnings
-        raised in a worker process do not reach the caller).
+        Raw logits on the calibration and test splits, the temperature and
+        bias, and the fit's ``calibration_status``: ``"interior"`` for a
+        proper minimum, or ``"separable"``, ``"chance"`` or ``"constant"``
+        when the calibration split cannot determine the temperature. Also
+        both tuned thresholds, the test-split statistics before and after
+        calibration, the training indices, ``fit_seconds`` and the warnings
+        raised, as ``(category, message)`` pairs because warnings raised in
+        a worker process do not reach the caller.
     """
     with warnings.catch_warnings(record=True) as caught, torch_num_threads(
         settings.n_threads

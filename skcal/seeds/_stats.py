@@ -11,6 +11,11 @@ from skcal.threshold import find_threshold
 
 __all__ = ["between_run_test", "pooled_threshold", "spread_ratio"]
 
+# Score differences between runs below this fraction of the scores' magnitude
+# count as identical: float64 rounding of the same computation stays far
+# below it, and real differences between trained networks far above it.
+ROUNDING_TOLERANCE = 1e-12
+
 
 def spread_ratio(before, after, *, n_resamples, confidence_level, rng):
     """Compare the between-run standard deviation of a statistic before and after calibration.
@@ -94,12 +99,13 @@ def between_run_test(scores, y01):
     Returns
     -------
     result : dict
-        ``p_value`` (combined), and per class (``"negative"``,
-        ``"positive"``): ``p_value``, ``statistic`` (T²), ``df`` (the two
-        F degrees of freedom), ``n_samples``, ``means`` (each run's mean
-        score), ``between_run_sd`` (standard deviation of those means over
-        runs) and ``standard_error`` (root mean over runs of the squared
-        standard error of a run's mean, the test-set noise).
+        ``p_value``, combined over the classes. For each class
+        (``"negative"``, ``"positive"``) a dict of ``p_value``,
+        ``statistic`` (T²), ``df`` (the two F degrees of freedom),
+        ``n_samples`` and ``means`` (each run's mean score). It also contains
+        ``between_run_sd``, the standard deviation of those means over runs,
+        and ``standard_error``, the root mean over runs of the squared
+        standard error of a run's mean, which is the test-set noise.
     """
     per_class = {
         name: _paired_hotelling(scores[:, y01 == label])
@@ -122,7 +128,8 @@ def _paired_hotelling(scores):
         run_variances = scores.var(axis=1, ddof=1)
         standard_error = float(np.sqrt(np.mean(run_variances) / n_samples))
 
-    statistic, df, p_value = _hotelling_t2(scores[:-1] - scores[-1])
+    scale = float(np.max(np.abs(scores), initial=1.0))
+    statistic, df, p_value = _hotelling_t2(scores[:-1] - scores[-1], scale)
     return {
         "p_value": p_value,
         "statistic": statistic,
@@ -134,15 +141,21 @@ def _paired_hotelling(scores):
     }
 
 
-def _hotelling_t2(differences):
+def _hotelling_t2(differences, scale):
     """Return T², its F degrees of freedom and the p-value for a zero mean.
 
-    ``differences`` has one row per contrast and one column per image.
+    ``differences`` has one row per contrast and one column per image, and
+    ``scale`` is the magnitude of the scores they come from.
     """
     n_samples = differences.shape[1]
     if n_samples < 2:
         return math.nan, (0, 0), math.nan
 
+    # Differences at the level of floating-point rounding are no evidence,
+    # so they are set to zero before the covariance is estimated.
+    differences = np.where(
+        np.abs(differences) > ROUNDING_TOLERANCE * scale, differences, 0.0
+    )
     mean_difference = differences.mean(axis=1)
     covariance = np.atleast_2d(np.cov(differences))
     rank = int(np.linalg.matrix_rank(covariance))
@@ -180,8 +193,8 @@ def pooled_threshold(
     independently, calibration images with replacement (the same images for
     every run), and tunes the threshold on that resample. Resampling both
     levels counts the noise of the training runs and of the finite
-    calibration split; pooling ``n_runs * n_samples`` scores as if they were
-    independent would count neither.
+    calibration split. Resampling the ``n_runs * n_samples`` pooled scores
+    as if they were independent would understate both.
 
     Parameters
     ----------

@@ -65,10 +65,10 @@ def seed_study(
       standard deviations after / before, with a bootstrap interval over
       runs;
     - whether the runs' calibrated scores differ more than the noise of a
-      finite test set explains: Hotelling's T² test for paired measurements
-      of each run's mean calibrated P(positive) per true class, every run
-      scoring the same test images (the two classes' p-values combined with
-      Fisher's method);
+      finite test set explains. Every run scores the same test images, so
+      the test is Hotelling's T² test for paired measurements of each run's
+      mean calibrated P(positive), per true class. The two classes'
+      p-values are combined with Fisher's method;
     - the recommended production threshold: the threshold that maximises
       ``objective`` on the pooled calibrated calibration-split scores of
       all runs, the best single threshold for a model drawn at random from
@@ -176,7 +176,9 @@ def seed_study(
     bootstrap = "bootstrap" in vary
 
     calls = (
-        delayed(_indexed_run)(index, estimator, X, y, split, seed, resample, bootstrap, settings)
+        delayed(_indexed_run)(
+            index, estimator, X, y, split, seed, resample, bootstrap, settings
+        )
         for index, (seed, resample) in enumerate(zip(network_seeds, run_seeds))
     )
     runs = [None] * n_runs
@@ -219,9 +221,13 @@ def _check_parameters(
     for name, value in (("test_size", test_size), ("calibration_size", calibration_size),
                         ("confidence_level", confidence_level)):
         if not (isinstance(value, numbers.Real) and 0 < value < 1):
-            raise ValueError(f"{name}={value!r} is invalid; pass a float strictly between 0 and 1.")
+            raise ValueError(
+                f"{name}={value!r} is invalid; pass a float strictly between 0 and 1."
+            )
     if not (isinstance(n_resamples, numbers.Integral) and n_resamples >= 0):
-        raise ValueError(f"n_resamples={n_resamples!r} is invalid; pass an int of at least 0.")
+        raise ValueError(
+            f"n_resamples={n_resamples!r} is invalid; pass an int of at least 0."
+        )
     if not (n_threads is None or is_positive_int(n_threads)):
         raise ValueError(f"n_threads={n_threads!r} is invalid; pass None or a positive int.")
     _check_estimator(estimator, vary)

@@ -11,14 +11,12 @@ __all__ = ["format_summary"]
 
 def format_summary(result):
     """Return the summary text of a :class:`SeedStudyResult`."""
-    sections = [
-        _format_header(result.info),
-        _format_excluded(result),
-        _format_spread(result),
-        _format_test(result),
-        result.verdict,
-        _format_recommendation(result),
-    ]
+    sections = [_format_header(result.info), _format_excluded(result)]
+    if result.included.sum() >= 2:
+        sections += [_format_spread(result), _format_test(result)]
+    sections.append(result.verdict)
+    if result.included.any():
+        sections.append(_format_recommendation(result))
     return "\n\n".join(section for section in sections if section)
 
 
@@ -41,7 +39,7 @@ def _format_header(info):
 # Reason for leaving out a run whose temperature fit ended at a bound, by status.
 _EXCLUSION_REASONS = {
     "separable": (
-        "its network separates the calibration split perfectly, so the temperature "
+        "its model separates the calibration split perfectly, so the temperature "
         "fell to its lower bound (T = {temperature:.3g}) and its calibrated "
         "probabilities are 0 or 1"
     ),
@@ -97,7 +95,9 @@ def _format_spread(result):
             f"the compared runs (median {np.median(temperatures):.3g})."
         )
     if np.any(biases != 0):
-        lines.append(f"Bias: {biases.min():.3g} to {biases.max():.3g} over the compared runs.")
+        lines.append(
+            f"Bias: {biases.min():.3g} to {biases.max():.3g} over the compared runs."
+        )
     return "\n".join(lines)
 
 

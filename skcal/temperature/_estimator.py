@@ -29,22 +29,22 @@ DEFAULT_N_SPLITS = 5
 class TemperatureScalingClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
     """Classifier whose logits are divided by a fitted temperature.
 
-    The wrapped estimator's logits ``z`` become ``(z - b) / T`` with one
-    scalar temperature ``T > 0`` (and, with ``fit_bias=True`` on binary
-    problems, one bias ``b``) fitted by minimising the negative
-    log-likelihood on calibration data; see :func:`fit_temperature` for the
-    objective, the solver and its bounds. ``T`` never changes the ranking of
-    the samples.
+    The wrapped estimator's logits ``z`` become ``(z - b) / T``, with one
+    scalar temperature ``T > 0`` fitted by minimising the negative
+    log-likelihood on calibration data. With ``fit_bias=True`` on binary
+    problems, one bias ``b`` is fitted too, otherwise ``b = 0``. See
+    :func:`fit_temperature` for the objective, the solver and its bounds.
+    ``T`` never changes the ranking of the samples.
 
     Logits are the base estimator's ``decision_function`` when it has one
     (shape ``(n_samples,)`` or ``(n_samples, 1)`` for binary problems,
     ``(n_samples, n_classes)`` otherwise). Otherwise they are log-probabilities
-    from ``predict_proba``, computed in float64 with probabilities clipped
-    below at the smallest positive normal number of their dtype (about
-    1.2e-38 for float32, so a saturated float32 probability gives a log of
-    about -87.3); a :class:`~skcal.exceptions.CalibrationWarning` is issued
-    at fit when calibration probabilities saturate at 0, because those
-    samples then lose their ranking information.
+    from ``predict_proba``, computed in float64. Probabilities are clipped
+    below at the smallest positive normal number of their dtype, about
+    1.2e-38 for float32, so a float32 probability saturated at 0 gives a log
+    of about -87.3. ``fit`` issues a
+    :class:`~skcal.exceptions.CalibrationWarning` when calibration
+    probabilities saturate at 0, because those samples lose their ranking.
 
     Parameters
     ----------
@@ -64,10 +64,10 @@ class TemperatureScalingClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEsti
           estimator are fitted on the training folds and the temperature on
           the pooled out-of-fold logits, so every sample is scored by a model
           that did not see it. The final predictor is then a clone fitted on
-          all the data, which uses every sample for training; its logits are
-          assumed to be as miscalibrated as those of the fold models, which
-          is close when the folds hold most of the data. Integers use
-          stratified folds without shuffling.
+          all the data, so that every sample also serves for training. This
+          assumes that its logits are miscalibrated like those of the fold
+          models, which saw (k - 1) / k of the data. Integers use stratified
+          folds without shuffling.
         - float in (0, 1): one stratified hold-out of that fraction, drawn
           with ``random_state``. The estimator is fitted once, on the rest,
           and is the final predictor; the temperature is fitted on the
@@ -147,6 +147,12 @@ class TemperatureScalingClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEsti
         y = column_or_1d(y, warn=True)
         check_classification_targets(y)
         check_consistent_length(X, y)
+        if self.fit_bias and np.unique(y).shape[0] > 2:
+            raise ValueError(
+                "Only binary classification is supported with fit_bias=True, "
+                f"but y has {np.unique(y).shape[0]} classes. Use fit_bias=False "
+                "for multiclass data."
+            )
         if sample_weight is not None:
             sample_weight = _check_fit_weights(sample_weight, y.shape[0])
 
@@ -226,6 +232,9 @@ class TemperatureScalingClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEsti
         base_tags = get_tags(self._base_estimator())
         tags.input_tags.sparse = base_tags.input_tags.sparse
         tags.input_tags.allow_nan = base_tags.input_tags.allow_nan
+        # A bias is defined for one logit per sample, so fit_bias=True
+        # supports binary problems only.
+        tags.classifier_tags.multi_class = not self.fit_bias
         return tags
 
     def _base_estimator(self):

@@ -6,16 +6,22 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from skcal._validation import check_finite, check_same_length, check_sample_weight
+from skcal._validation import check_finite
 from skcal.exceptions import CalibrationWarning
-from skcal.temperature._passes import LogitProblem, is_torch_tensor, torch
+from skcal.temperature._inputs import build_problem
+from skcal.temperature._passes import is_torch_tensor, torch
 from skcal.temperature._solver import solve_inverse_temperature
 from skcal.temperature._solver_bias import solve_with_bias
 
-# Bounds on T relative to the logit scale (max |z| for binary logits, the
-# largest row range max_k z - min_k z for multiclass logits).
+# Bounds on T relative to the logit scale: max |z| for binary logits and
+# max z - min z over all entries for multiclass logits.
 TEMPERATURE_MIN_RATIO = 1e-6
 TEMPERATURE_MAX_RATIO = 1e6
+# Logit scales outside this range are divided out before fitting.
+SAFE_SCALES = (1e-50, 1e50)
+# Below this largest scaled logit u * scale, probabilities cannot saturate in
+# float64, so a zero gradient and Hessian mean constant rows of logits.
+SATURATED_MARGIN = 30.0
 # First guess of T relative to the same scale. Any start converges; one that
 # scales with the logits makes T(c * z) = c * T(z) hold to rounding.
 START_TEMPERATURE_RATIO = 1 / 8
@@ -52,12 +58,17 @@ def fit_temperature(logits, y, *, sample_weight=None, fit_bias=False):
     binary logits. With ``fit_bias=True`` (binary only) the model is
     ``sigmoid((z - b) / T)`` and both ``T`` and ``b`` are fitted.
 
-    The NLL is convex in ``1 / T`` (and in ``(1 / T, -b / T)``), so a
-    safeguarded Newton method finds the global minimum to a relative
-    tolerance of about 1e-10 in ``T``. It starts on strided subsamples and
-    then needs about two passes over all rows, read in chunks with float64
-    accumulation; float32 logits are never copied to float64 as a whole.
-    Torch tensors are processed with torch on their own device.
+    The NLL is convex in ``u = 1 / T`` (and in ``(u, -b u)``). Its first
+    three derivatives in ``u`` have closed forms, for binary logits
+    ``sum w (sigmoid(u z) - y) z``, ``sum w p (1 - p) z**2`` and
+    ``sum w p (1 - p) (1 - 2 p) z**3``. A safeguarded Halley-Newton
+    iteration inside a bracket therefore finds the global minimum to a
+    relative tolerance of about 1e-10 in ``T``. With a bias, Newton's method
+    with the analytic 2x2 Hessian and a line search does the same. The iteration starts on strided subsamples, after
+    which two passes over all rows usually suffice. Each pass reads the
+    logits in chunks and accumulates in float64, so float32 logits are never
+    copied to float64 as a whole. Torch tensors are processed with torch on
+    their device.
 
     Parameters
     ----------
@@ -73,6 +84,15 @@ def fit_temperature(logits, y, *, sample_weight=None, fit_bias=False):
         Also fit a bias ``b`` of the binary model ``sigmoid((z - b) / T)``.
         It helps when the logits are shifted, for example after training on
         a class balance that differs from the calibration data.
+        ``benchmarks/bench_temperature.py --bias-study`` measures the mean
+        held-out NLL over 20 calibration sets, with labels drawn from
+        ``sigmoid((z - shift) / 2.5)`` and ``z ~ N(0, 4**2)``. A shift of
+        1.5 lowers the NLL from 0.528 to 0.497 with 1,000 calibration
+        samples, and by 0.02 or more at every size from 100 up. A shift of
+        0.5 gains 0.003 from 1,000 samples but loses 0.001 at 100. Without a
+        shift the bias costs 0.006 at 100 samples and under 0.001 from
+        1,000. Leave it off for small calibration sets unless the logits are
+        known to be shifted.
 
     Returns
     -------
@@ -96,10 +116,10 @@ def fit_temperature(logits, y, *, sample_weight=None, fit_bias=False):
         - All binary logits equal but non-zero: T then only matches the
           rate of class 1; it is fitted and a warning is issued.
 
-        ``scale`` is ``max |z|`` for binary logits and the largest row range
-        ``max_k z - min_k z`` for multiclass logits, so the bounds scale
-        with the logits. T is always positive, so the ranking of the
-        samples never changes.
+        ``scale`` is ``max |z|`` for binary logits and ``max z - min z``
+        over all entries for multiclass logits, so the bounds scale with the
+        logits. T is always positive, so the ranking of the samples never
+        changes.
 
     Raises
     ------
@@ -125,7 +145,7 @@ def fit_temperature(logits, y, *, sample_weight=None, fit_bias=False):
 
 def fit_temperature_details(logits, y, *, sample_weight=None, fit_bias=False):
     """Validate the input, fit, warn, and return a :class:`TemperatureFit`."""
-    problem = _build_problem(logits, y, sample_weight, fit_bias)
+    problem = build_problem(logits, y, sample_weight, fit_bias)
     scale, spread = problem.logit_range()
     if not (math.isfinite(scale) and math.isfinite(spread)):
         _raise_non_finite(problem.logits)
@@ -141,19 +161,30 @@ def fit_temperature_details(logits, y, *, sample_weight=None, fit_bias=False):
             stacklevel=3,
         )
 
-    u_min = 1.0 / (TEMPERATURE_MAX_RATIO * scale)
-    u_max = 1.0 / (TEMPERATURE_MIN_RATIO * scale)
-    u_start = 1.0 / (START_TEMPERATURE_RATIO * scale)
+    # The solver works in units of the divided logits when their scale is
+    # extreme, so that u, u**3 * z**3 and the bounds stay finite.
+    unit = 1.0
+    if not SAFE_SCALES[0] <= scale <= SAFE_SCALES[1]:
+        unit = scale
+        problem.divisor = scale
+    u_min = unit / (TEMPERATURE_MAX_RATIO * scale)
+    u_max = unit / (TEMPERATURE_MIN_RATIO * scale)
+    u_start = unit / (START_TEMPERATURE_RATIO * scale)
     if fit_bias:
         u, c, status, passes = solve_with_bias(problem, (u_start, 0.0), u_min, u_max)
-        bias = -c / u
     else:
         u, status, passes = solve_inverse_temperature(problem, u_start, u_min, u_max)
-        bias = 0.0
+        c = 0.0
 
+    if status == "flat":
+        if u * scale / unit < SATURATED_MARGIN:
+            return _fit_constant(problem, scale, fit_bias)
+        u, status = u_max, "at_max"
     status = {"interior": "interior", "at_min": "chance", "at_max": "separable"}[status]
     _warn_bound(status, scale)
-    return TemperatureFit(float(1.0 / u), float(bias), status, passes)
+    temperature = unit / u
+    bias = -c * temperature if fit_bias else 0.0
+    return TemperatureFit(float(temperature), float(bias), status, passes)
 
 
 def _warn_bound(status, scale):
@@ -162,7 +193,7 @@ def _warn_bound(status, scale):
             "The logits are no better than chance on the calibration data (the "
             "likelihood keeps improving as the temperature grows, as for logits "
             "anti-correlated with the labels). The temperature is capped at "
-            f"{TEMPERATURE_MAX_RATIO:g} * max logit scale = "
+            f"{TEMPERATURE_MAX_RATIO:g} * logit scale = "
             f"{TEMPERATURE_MAX_RATIO * scale:.6g}, which makes all probabilities "
             "nearly uniform. Check the labels and the model.",
             CalibrationWarning,
@@ -172,7 +203,7 @@ def _warn_bound(status, scale):
         warnings.warn(
             "The logits separate the classes of the calibration data perfectly, "
             "so the likelihood keeps improving as the temperature shrinks. The "
-            f"temperature is held at {TEMPERATURE_MIN_RATIO:g} * max logit scale = "
+            f"temperature is held at {TEMPERATURE_MIN_RATIO:g} * logit scale = "
             f"{TEMPERATURE_MIN_RATIO * scale:.6g}. Calibrate on more data, or on "
             "data the model was not trained on.",
             CalibrationWarning,
@@ -188,7 +219,7 @@ def _fit_constant(problem, scale, fit_bias):
         "returning temperature 1.0. Check that the model's outputs vary with the "
         "input.",
         CalibrationWarning,
-        stacklevel=3,
+        stacklevel=4,
     )
     bias = 0.0
     if fit_bias:
@@ -200,11 +231,10 @@ def _fit_constant(problem, scale, fit_bias):
 
 
 def _weighted_positive_rate(problem):
-    positive = problem.labels
     if problem.on_torch:
-        positive = positive.to(torch.float64)
+        positive = problem.labels.to(torch.float64)
     else:
-        positive = positive.astype(np.float64)
+        positive = (problem.labels > 0).astype(np.float64)
     if problem.weights is None:
         return float(positive.sum()) / problem.n_samples
     return float((positive * problem.weights).sum()) / problem.total_weight()
@@ -215,120 +245,3 @@ def _raise_non_finite(logits):
         logits = logits.detach().cpu().numpy()
     check_finite(logits, name="logits")
     raise ValueError("logits contain NaN or infinite values; remove those samples.")
-
-
-def _build_problem(logits, y, sample_weight, fit_bias):
-    logits = _check_logits(logits)
-    binary = logits.ndim == 1
-    if fit_bias and not binary:
-        raise ValueError(
-            f"fit_bias=True needs binary logits of shape (n_samples,), got shape "
-            f"{tuple(logits.shape)}. Use fit_bias=False for multiclass logits."
-        )
-    labels = _as_label_array(y, logits)
-    check_same_length(logits, labels, names=("logits", "y"))
-
-    weights = None
-    if sample_weight is not None:
-        if is_torch_tensor(sample_weight):
-            sample_weight = sample_weight.detach().cpu().numpy()
-        weights = check_sample_weight(sample_weight, logits.shape[0])
-
-    n_classes = 2 if binary else logits.shape[1]
-    labels = _check_labels(labels, n_classes, weights)
-    if is_torch_tensor(logits):
-        if weights is not None:
-            weights = torch.as_tensor(weights, device=logits.device)
-        labels = labels.to(torch.bool if binary else torch.int64)
-    else:
-        labels = labels == 1 if binary else labels.astype(np.intp, copy=False)
-    return LogitProblem(logits, labels, weights)
-
-
-def _check_logits(logits):
-    if is_torch_tensor(logits):
-        logits = logits.detach()
-        if not torch.is_floating_point(logits):
-            logits = logits.to(torch.float64)
-    else:
-        logits = np.asarray(logits)
-        if logits.dtype.kind in "biu":
-            logits = logits.astype(np.float64)
-        elif logits.dtype not in (np.float32, np.float64):
-            try:
-                logits = logits.astype(np.float64)
-            except (TypeError, ValueError) as err:
-                raise ValueError(
-                    f"logits must be numeric, got dtype {logits.dtype}. Pass the "
-                    "model's raw scores as a float array."
-                ) from err
-
-    if logits.ndim not in (1, 2) or (logits.ndim == 2 and logits.shape[1] < 2):
-        raise ValueError(
-            f"logits must have shape (n_samples,) for binary or (n_samples, "
-            f"n_classes) with n_classes >= 2, got shape {tuple(logits.shape)}. "
-            "Ravel a single column of binary logits."
-        )
-    if logits.shape[0] == 0:
-        raise ValueError("logits are empty; at least one sample is required.")
-    return logits
-
-
-def _as_label_array(y, logits):
-    if is_torch_tensor(y):
-        return y.detach().to(logits.device) if is_torch_tensor(logits) else y.cpu().numpy()
-    y = np.asarray(y)
-    if is_torch_tensor(logits) and y.dtype.kind in "biuf":
-        return torch.as_tensor(y, device=logits.device)
-    return y
-
-
-def _check_labels(labels, n_classes, weights):
-    """Check integer labels in ``0 .. n_classes - 1`` holding two classes."""
-    on_torch = is_torch_tensor(labels)
-    if labels.ndim != 1:
-        raise ValueError(
-            f"y must be one-dimensional, got shape {tuple(labels.shape)}."
-        )
-    if on_torch:
-        kind = "b" if labels.dtype == torch.bool else ("f" if labels.is_floating_point() else "i")
-    else:
-        kind = labels.dtype.kind
-    allowed = "0 or 1" if n_classes == 2 else f"0 .. {n_classes - 1}"
-    if kind not in "biuf":
-        raise ValueError(
-            f"y must hold integer class indices ({allowed}), got dtype "
-            f"{labels.dtype}. Encode the labels first, for example with "
-            "sklearn.preprocessing.LabelEncoder."
-        )
-    if kind == "b":
-        labels = labels.to(torch.int64) if on_torch else labels.astype(np.int64)
-    if kind == "f":
-        integral = labels == labels.round()
-        if not bool(integral.all()):
-            raise ValueError(
-                f"y must hold integer class indices ({allowed}), got non-integral "
-                "values. Encode the labels first."
-            )
-
-    low, high = float(labels.min()), float(labels.max())
-    if low < 0 or high > n_classes - 1:
-        bad = low if low < 0 else high
-        raise ValueError(
-            f"y contains the label {bad:g}, outside the allowed range {allowed} "
-            f"for logits with {n_classes} columns"
-            + (" (binary logits have one)" if n_classes == 2 else "")
-            + ". Encode the labels to match the logit columns."
-        )
-
-    present = labels
-    if weights is not None:
-        mask = weights > 0
-        present = labels[torch.as_tensor(mask, device=labels.device) if on_torch else mask]
-    if float(present.min()) == float(present.max()):
-        raise ValueError(
-            f"y contains only the class {float(present.min()):g} (among samples "
-            "with positive weight). Temperature scaling needs samples of at least "
-            "two classes."
-        )
-    return labels

@@ -8,6 +8,13 @@ tuple of Python floats, which synchronises the device once per chunk.
 import torch
 
 
+def _as_float64(z, divisor):
+    values = z.to(torch.float64)
+    if divisor is not None:
+        values = values / divisor
+    return values
+
+
 def _weighted_sum(values, weights):
     if weights is None:
         return float(values.sum())
@@ -20,11 +27,15 @@ def _weighted_dot(values, other, weights):
     return float(torch.dot(values * weights, other))
 
 
-def binary_derivatives(u):
-    """Return a kernel of the binary NLL's first three derivatives in ``u``."""
+def binary_derivatives(u, divisor=None, third=True):
+    """Return a kernel of the binary NLL's first three derivatives in ``u``.
+
+    The third derivative is always computed; ``third`` only matches the
+    numpy signature.
+    """
 
     def kernel(z, positive, weights):
-        z64 = z.to(torch.float64)
+        z64 = _as_float64(z, divisor)
         a = torch.where(positive, z64, -z64)
         s = torch.sigmoid(-a * u)
         gradient = -_weighted_dot(s, a, weights)
@@ -39,11 +50,11 @@ def binary_derivatives(u):
     return kernel
 
 
-def binary_with_bias(u, c, *, derivatives):
+def binary_with_bias(u, c, *, derivatives, divisor=None):
     """Return a kernel of the NLL of ``sigmoid(u z + c)`` and its derivatives."""
 
     def kernel(z, positive, weights):
-        z64 = z.to(torch.float64)
+        z64 = _as_float64(z, divisor)
         sign = torch.where(positive, 1.0, -1.0).to(torch.float64)
         margin = (z64 * u + c) * sign
         loss = torch.nn.functional.softplus(-margin)
@@ -67,8 +78,8 @@ def binary_with_bias(u, c, *, derivatives):
     return kernel
 
 
-def _centered(z):
-    z64 = z.to(torch.float64)
+def _centered(z, divisor):
+    z64 = _as_float64(z, divisor)
     return z64 - torch.amax(z64, dim=1, keepdim=True)
 
 
@@ -76,11 +87,15 @@ def _label_logits(centered, labels):
     return centered.gather(1, labels.unsqueeze(1)).squeeze(1)
 
 
-def multiclass_derivatives(u):
-    """Return a kernel of the multiclass NLL's first three derivatives in ``u``."""
+def multiclass_derivatives(u, divisor=None, third=True):
+    """Return a kernel of the multiclass NLL's first three derivatives in ``u``.
+
+    The third derivative is always computed; ``third`` only matches the
+    numpy signature.
+    """
 
     def kernel(z, labels, weights):
-        centered = _centered(z)
+        centered = _centered(z, divisor)
         proba = torch.softmax(centered * u, dim=1)
         mean = (proba * centered).sum(dim=1)
         second = (proba * centered * centered).sum(dim=1)
@@ -97,11 +112,11 @@ def multiclass_derivatives(u):
     return kernel
 
 
-def multiclass_nll(u):
+def multiclass_nll(u, divisor=None):
     """Return a kernel of the multiclass NLL, ``log sum exp(u z) - u z_y``."""
 
     def kernel(z, labels, weights):
-        centered = _centered(z)
+        centered = _centered(z, divisor)
         loss = torch.logsumexp(centered * u, dim=1) - u * _label_logits(centered, labels)
         return (_weighted_sum(loss, weights),)
 

@@ -1,8 +1,9 @@
 """Chunked passes over logits that return the likelihood and its derivatives.
 
 A pass reads the logits in row chunks, converts one chunk at a time to
-float64 and accumulates float64 sums, so float32 logits are never copied to
-float64 as a whole; the extra memory is a few chunks per worker thread. The
+float64 and accumulates float64 sums. Float32 logits are therefore never
+copied to float64 as a whole, and the extra memory is a few chunks per
+worker thread. The
 per-chunk formulas live in ``_kernels_numpy`` and ``_kernels_torch``.
 
 The parameters are the inverse temperature ``u = 1 / T`` and, for the binary
@@ -27,9 +28,10 @@ except ImportError:  # pragma: no cover - torch is a dependency of skcal
     torch = None
     _kernels_torch = None
 
-# Float64 elements per numpy chunk of binary logits: 64 KiB, so that the
-# temporaries of one chunk stay in the L2 cache, stay below glibc's mmap
-# threshold (no page faults per chunk) and keep np.dot single-threaded.
+# Float64 elements per numpy chunk of binary logits: 64 KiB. The temporaries
+# of one chunk then stay in the L2 cache and below glibc's default mmap
+# threshold of 128 KiB, so no chunk causes page faults. np.dot also stays
+# single-threaded (see _kernels_numpy).
 CHUNK_ELEMENTS = 2**13
 # Elements (rows times classes) per numpy chunk of multiclass logits. The
 # multiclass kernel calls np.dot only on per-row vectors, so chunks can be
@@ -49,6 +51,11 @@ TORCH_CPU_CHUNK_ELEMENTS = 2**16
 
 # Threads pay off only when a pass has enough chunks to share.
 MIN_CHUNKS_PER_THREAD = 16
+# Worker threads of a numpy pass. On the 2-core machine skcal was tuned on,
+# with other processes keeping both cores busy, two threads made fits 15-25 %
+# slower than one (1e7 binary and 1e6 x 10 float32 logits).
+# NOTE: on an idle multi-core machine more threads may pay off; not measured.
+MAX_THREADS = 1
 
 _pool = None
 _pool_lock = threading.Lock()
@@ -89,16 +96,22 @@ class LogitProblem:
     logits : ndarray or torch.Tensor of shape (n,) or (n, k)
         Float32 or float64 logits; read in chunks, never modified.
     labels : ndarray or torch.Tensor of shape (n,)
-        Booleans ("is class 1") for binary logits, integer class indices
-        for multiclass logits.
+        For binary logits, int8 signs in numpy (+1 for class 1, -1 for class
+        0) and booleans "is class 1" in torch. For multiclass logits, integer
+        class indices.
     weights : ndarray or torch.Tensor of shape (n,), or None
         Float64 sample weights; None means unit weights.
+    divisor : float or None, default=None
+        Divides the logits inside every pass (but not in
+        :meth:`logit_range`); the parameters are then in units of the
+        divided logits.
     """
 
-    def __init__(self, logits, labels, weights):
+    def __init__(self, logits, labels, weights, divisor=None):
         self.logits = logits
         self.labels = labels
         self.weights = weights
+        self.divisor = divisor
         self.binary = logits.ndim == 1
         self.n_samples = logits.shape[0]
         self.on_torch = is_torch_tensor(logits)
@@ -122,7 +135,9 @@ class LogitProblem:
     def subsample(self, step):
         """Return the problem restricted to every ``step``-th row."""
         weights = None if self.weights is None else self.weights[::step]
-        return LogitProblem(self.logits[::step], self.labels[::step], weights)
+        return LogitProblem(
+            self.logits[::step], self.labels[::step], weights, self.divisor
+        )
 
     def map_chunks(self, kernel, combine=None):
         """Apply ``kernel(logits, labels, weights)`` to each chunk and combine.
@@ -138,7 +153,7 @@ class LogitProblem:
             weights = None if self.weights is None else self.weights[start:stop]
             return kernel(self.logits[start:stop], self.labels[start:stop], weights)
 
-        workers = min(worker_count(), len(starts) // MIN_CHUNKS_PER_THREAD)
+        workers = min(MAX_THREADS, worker_count(), len(starts) // MIN_CHUNKS_PER_THREAD)
         if workers <= 1 or self.on_torch:
             parts = [run(start) for start in starts]
         else:
@@ -169,26 +184,34 @@ class LogitProblem:
             return float(max(abs(high), abs(low))), spread
         return spread, spread
 
-    def derivatives(self, u):
-        """Return the weighted NLL's first three derivatives in ``u``."""
+    def derivatives(self, u, third=True):
+        """Return the weighted NLL's first three derivatives in ``u``.
+
+        With ``third=False`` the third derivative may be skipped and is then
+        NaN.
+        """
         if self.binary:
-            kernel = self.kernels.binary_derivatives(u)
+            kernel = self.kernels.binary_derivatives(u, self.divisor, third)
         else:
-            kernel = self.kernels.multiclass_derivatives(u)
+            kernel = self.kernels.multiclass_derivatives(u, self.divisor, third)
         first, second, third = self.map_chunks(kernel)
         return float(first), float(second), float(third)
 
     def nll(self, u, c=0.0):
         """Return the weighted negative log-likelihood (a sum, not a mean)."""
         if self.binary:
-            kernel = self.kernels.binary_with_bias(u, c, derivatives=False)
+            kernel = self.kernels.binary_with_bias(
+                u, c, derivatives=False, divisor=self.divisor
+            )
         else:
-            kernel = self.kernels.multiclass_nll(u)
+            kernel = self.kernels.multiclass_nll(u, self.divisor)
         return float(self.map_chunks(kernel)[0])
 
     def derivatives_with_bias(self, u, c):
         """Return the NLL, gradient (2,) and Hessian (2, 2) in ``(u, c)``."""
-        kernel = self.kernels.binary_with_bias(u, c, derivatives=True)
+        kernel = self.kernels.binary_with_bias(
+            u, c, derivatives=True, divisor=self.divisor
+        )
         nll, g_u, g_c, h_uu, h_uc, h_cc = self.map_chunks(kernel)
         gradient = np.array([g_u, g_c])
         hessian = np.array([[h_uu, h_uc], [h_uc, h_cc]])

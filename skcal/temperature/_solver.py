@@ -4,9 +4,10 @@ The negative log-likelihood (NLL) of ``softmax(u z)`` or ``sigmoid(u z)`` is
 convex in ``u``, so a root of its derivative inside a bracket is the global
 minimum on the box ``[u_min, u_max]``. Each pass over the data returns the
 first three derivatives. With them, Halley's step converges cubically
-(``e_next ~ C e**3``); it falls back to Newton's step (quadratic) when the
-third-derivative correction is large, to a trust region in ``log u`` far
-from the minimum and to bisection of the bracket when a step leaves it.
+(``e_next ~ C e**3``). The solver falls back to Newton's step (quadratic)
+when the third-derivative correction is large, limits steps to a trust
+region in ``log u`` far from the minimum, and bisects the bracket when a
+step leaves it.
 
 To keep full passes over large inputs to about two, the solver first fits
 strided subsamples of growing size, then refines on all rows. Once the last
@@ -24,9 +25,17 @@ PREDICTION_MARGIN = 0.1
 # A step is only extrapolated (no further pass) when it is this small.
 MAX_EXTRAPOLATED_STEP = 1e-4
 MAX_ITER = 100
+# After this many passes, a closed bracket is only bisected: steps from
+# nearly vanishing second derivatives may otherwise creep, and bisection in
+# log u reaches RTOL within about 40 more passes.
+BISECT_AFTER = 20
 # Subsample sizes grow by this factor per level until they reach all rows.
 LEVEL_FACTOR = 64
 MIN_SUBSAMPLE = 1024
+# When the previous step predicts a relative error below this, Newton's step
+# (error about its square) reaches RTOL, so the pass skips the third
+# derivative.
+NEWTON_SUFFICES = 1e-6
 # Largest factor by which one step may change u: a trust region in log u.
 MAX_STEP_FACTOR = 8.0
 
@@ -34,15 +43,19 @@ MAX_STEP_FACTOR = 8.0
 def _raw_step(gradient, hessian, third):
     """Return the Halley (order 3) or Newton (order 2) step and its order.
 
-    Halley's step is ``-g / H / (1 - g T3 / (2 H**2))``; it is used when the
-    correction factor lies in [0.5, 2], so it never reverses or inflates the
-    Newton step by more than a factor of two.
+    Halley's step is ``-g / H / (1 - g T3 / (2 H**2))``. It is used only when
+    the correction factor lies in [0.5, 2], so it never reverses the Newton
+    step nor changes its length by more than a factor of two.
     """
     if not (hessian > 0 and math.isfinite(hessian)):
         return (math.inf if gradient < 0 else -math.inf), 1
     newton = -gradient / hessian
-    correction = 1.0 - gradient * third / (2.0 * hessian * hessian)
-    if 0.5 <= correction <= 2.0:
+    if not math.isfinite(newton):
+        return newton, 1
+    if math.isnan(third):
+        return newton, 2
+    correction = 1.0 + 0.5 * newton * (third / hessian)
+    if math.isfinite(correction) and 0.5 <= correction <= 2.0:
         return newton / correction, 3
     return newton, 2
 
@@ -57,7 +70,10 @@ def _bracketed_candidate(u, step, bracket, accelerate):
     geometric midpoint of the bracket.
     """
     low, high, open_low, open_high = bracket
-    candidate = u + step if math.isfinite(step) else (math.inf if step > 0 else 0.0)
+    if math.isfinite(step):
+        candidate = u + step
+    else:
+        candidate = math.inf if step > 0 else 0.0
     candidate = min(max(candidate, u / MAX_STEP_FACTOR), u * MAX_STEP_FACTOR)
     if accelerate and candidate > u:
         candidate = u * MAX_STEP_FACTOR
@@ -101,22 +117,28 @@ def newton_inverse_temperature(problem, u_start, u_min, u_max):
     -------
     u : float
         The minimiser, clipped to the box.
-    status : {"interior", "at_min", "at_max"}
+    status : {"interior", "at_min", "at_max", "flat"}
         Whether the minimum is interior or the NLL still decreases at a bound
         (``at_min``: toward ``u = 0``, infinite temperature; ``at_max``:
-        toward ``u = infinity``, zero temperature).
+        toward ``u = infinity``, zero temperature). ``flat``: the first two
+        derivatives are exactly zero, because every row of logits is
+        constant or because all probabilities saturated at a large ``u``.
     passes : int
         Number of passes over ``problem`` spent.
     """
     bracket = [u_min, u_max, True, True]
     u = min(max(u_start, u_min), u_max)
     previous_step = previous_gradient = None
+    previous_order = 1
     for passes in range(1, MAX_ITER + 1):
-        gradient, hessian, third = problem.derivatives(u)
+        expected_error = math.inf if previous_step is None else previous_step**previous_order
+        gradient, hessian, third = problem.derivatives(
+            u, third=expected_error > NEWTON_SUFFICES
+        )
         if not math.isfinite(gradient):
             raise FloatingPointError(f"non-finite NLL gradient at u={u!r}")
         if gradient == 0:
-            return u, "interior", passes
+            return u, ("flat" if hessian == 0 else "interior"), passes
         if gradient > 0:
             if u <= u_min:
                 return u_min, "at_min", passes
@@ -127,6 +149,8 @@ def newton_inverse_temperature(problem, u_start, u_min, u_max):
             bracket[0], bracket[2] = u, False
 
         step, order = _raw_step(gradient, hessian, third)
+        if passes > BISECT_AFTER and not (bracket[2] or bracket[3]):
+            step = math.sqrt(bracket[0] * bracket[1]) - u
         accelerate = (
             gradient < 0
             and previous_gradient is not None
@@ -139,7 +163,7 @@ def newton_inverse_temperature(problem, u_start, u_min, u_max):
             order = 1
         if _converged(relative_step, order, previous_step):
             return candidate, "interior", passes
-        previous_step, previous_gradient = relative_step, gradient
+        previous_step, previous_gradient, previous_order = relative_step, gradient, order
         u = candidate
     return u, "interior", MAX_ITER
 

@@ -49,9 +49,9 @@ def _step_multipliers(relative_du, previous_du):
     """Return the multiples of the Newton step to try, longest first.
 
     As in the 1-D solver, steps in ``u`` that keep about their size mark
-    nearly separable data; a step along the Newton direction that
-    multiplies ``u`` by ``MAX_STEP_FACTOR`` is then tried first. Halving
-    follows when the NLL does not decrease.
+    nearly separable data. A step along the Newton direction that
+    multiplies ``u`` by ``MAX_STEP_FACTOR`` is then tried first. Halved
+    steps follow until the NLL decreases.
     """
     halvings = [0.5**k for k in range(60)]
     if previous_du is not None and relative_du > 0 and relative_du >= 0.5 * previous_du:
