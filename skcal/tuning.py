@@ -25,6 +25,7 @@ from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import check_is_fitted
 
+from skcal._indexing import take_samples
 from skcal._validation import encode_binary_target
 from skcal.objectives import resolve_objective
 from skcal.threshold import _check_resampling, _python_value, _sweep, find_threshold
@@ -418,11 +419,11 @@ def _fit_and_score_fold(
     """Fit on one training part and return the estimator and its validation scores."""
     n_samples = len(y)
     train_params = {
-        name: _take(value, train) if _is_per_sample(value, n_samples) else value
+        name: take_samples(value, train) if _is_per_sample(value, n_samples) else value
         for name, value in fit_params.items()
     }
-    estimator.fit(_take(X, train), _take(y, train), **train_params)
-    scores = _positive_scores(estimator, _take(X, test), response_method, pos_label)
+    estimator.fit(take_samples(X, train), take_samples(y, train), **train_params)
+    scores = _positive_scores(estimator, take_samples(X, test), response_method, pos_label)
     return estimator, scores
 
 
@@ -449,15 +450,6 @@ def _positive_scores(estimator, X, response_method, pos_label):
 
     decision = np.asarray(estimator.decision_function(X)).ravel()
     return decision if classes.index(pos_label) == 1 else -decision
-
-
-def _take(data, indices):
-    """Select rows of arrays, sparse matrices, data frames or lists."""
-    if hasattr(data, "iloc"):
-        return data.iloc[indices]
-    if hasattr(data, "shape"):
-        return data[indices]
-    return [data[i] for i in indices]
 
 
 def _is_per_sample(value, n_samples):

@@ -1,4 +1,5 @@
 import numpy as np
+import torch
 import pytest
 from sklearn.base import clone
 from sklearn.datasets import load_digits
@@ -192,3 +193,31 @@ def test_cross_validate_composition(zeros_and_ones):
     assert np.isfinite(scores["test_neg_log_loss"]).all()
     temperatures = [est.estimator_.temperature_ for est in scores["estimator"]]
     assert all(t > 0 for t in temperatures)
+
+
+class DigitsDataset(torch.utils.data.Dataset):
+    """A torch Dataset of digit images with original labels in ``targets``."""
+
+    def __init__(self, images, labels):
+        self.images = torch.from_numpy(images[:, None])
+        self.targets = np.asarray(labels)
+
+    def __len__(self):
+        return len(self.targets)
+
+    def __getitem__(self, index):
+        return self.images[index], 0
+
+
+def test_composition_fits_torch_dataset(zeros_and_ones):
+    X, y = zeros_and_ones
+    dataset = DigitsDataset(X, y)
+
+    model = make_calibrated_classifier(random_state=0, **NETWORK)
+    model.fit(dataset, dataset.targets)
+    from_arrays = make_calibrated_classifier(random_state=0, **NETWORK).fit(X, y)
+
+    np.testing.assert_allclose(
+        model.predict_proba(dataset), from_arrays.predict_proba(X), rtol=1e-6
+    )
+    assert model.best_threshold_ == pytest.approx(from_arrays.best_threshold_)

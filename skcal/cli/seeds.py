@@ -186,7 +186,7 @@ def _stratified_subset(X, y, n_samples, seed):
     import numpy as np
     from sklearn.model_selection import train_test_split
 
-    from skcal.seeds._run import take_samples
+    from skcal._indexing import take_samples
 
     y = np.asarray(y)
     if not 2 <= n_samples <= len(y):

@@ -6,7 +6,6 @@ import numpy as np
 from scipy import stats
 
 from skcal.display._common import (
-    axes_and_figure,
     format_label,
     import_pyplot,
     positive_scores_from_estimator,

@@ -18,13 +18,14 @@ from scipy.special import expit
 from sklearn.base import clone
 from sklearn.metrics import log_loss
 
+from skcal._indexing import take_samples
 from skcal._torch_utils import torch_num_threads
 from skcal.metrics import expected_calibration_error, score_distribution_stats
 from skcal.metrics._logit import clipped_logit
 from skcal.temperature._fit import fit_temperature_details
 from skcal.threshold import find_threshold
 
-__all__ = ["RunSettings", "fit_run", "take_samples"]
+__all__ = ["RunSettings", "fit_run"]
 
 @dataclass(frozen=True)
 class RunSettings:
@@ -212,15 +213,3 @@ def _training_indices(y, train, resample_seed):
     return np.sort(np.concatenate(drawn))
 
 
-def take_samples(X, indices):
-    """Select samples by index from an array or a torch Dataset."""
-    if isinstance(X, np.ndarray):
-        return X[indices]
-
-    from torch.utils.data import Subset
-
-    subset = Subset(X, indices)
-    targets = getattr(X, "targets", None)
-    if targets is not None:
-        subset.targets = np.asarray(targets)[indices]
-    return subset

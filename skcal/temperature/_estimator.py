@@ -18,6 +18,7 @@ from sklearn.utils.validation import (
     has_fit_parameter,
 )
 
+from skcal._indexing import take_samples
 from skcal._validation import check_sample_weight
 from skcal.exceptions import CalibrationWarning
 from skcal.temperature._fit import fit_temperature_details
@@ -285,7 +286,7 @@ class TemperatureScalingClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEsti
         )
         self.estimator_ = _fit_clone(base, X, y, sample_weight, train)
         _check_fold_classes(self.estimator_, self.classes_)
-        logits = _logits(self.estimator_, _take_rows(X, held_out), len(self.classes_), warn=True)
+        logits = _logits(self.estimator_, take_samples(X, held_out), len(self.classes_), warn=True)
         weights = None if sample_weight is None else sample_weight[held_out]
         return logits, y[held_out], weights
 
@@ -299,7 +300,7 @@ class TemperatureScalingClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEsti
             model = _fit_clone(base, X, y, sample_weight, train)
             _check_fold_classes(model, self.classes_)
             fold_logits.append(
-                _logits(model, _take_rows(X, test), len(self.classes_), warn=True)
+                _logits(model, take_samples(X, test), len(self.classes_), warn=True)
             )
             fold_rows.append(np.asarray(test))
 
@@ -343,17 +344,9 @@ def _check_fold_classes(model, classes):
         )
 
 
-def _take_rows(X, rows):
-    if hasattr(X, "iloc"):
-        return X.iloc[rows]
-    if isinstance(X, list):
-        return [X[i] for i in rows]
-    return X[rows]
-
-
 def _fit_clone(base, X, y, sample_weight, rows):
     model = clone(base)
-    X_rows, y_rows = _take_rows(X, rows), y[rows]
+    X_rows, y_rows = take_samples(X, rows), y[rows]
     if sample_weight is not None and has_fit_parameter(model, "sample_weight"):
         return model.fit(X_rows, y_rows, sample_weight=sample_weight[rows])
     return model.fit(X_rows, y_rows)
