@@ -234,7 +234,7 @@ def run_demo(
         random_state=random_state,
         fit_seconds=round(fit_seconds, 1),
     )
-    result.files = _write_outputs(result, y_test, pos_label, out)
+    result.files = _write_outputs(result, y_test, pos_label, model.objective_, out)
     result.info["wall_seconds"] = round(time.perf_counter() - start, 1)
     _rewrite_info(result)
     return result
@@ -282,7 +282,7 @@ def _score_column(y_true, p_pos, threshold, pos_label):
     }
 
 
-def _write_outputs(result, y_test, pos_label, out):
+def _write_outputs(result, y_test, pos_label, objective, out):
     from skcal.report import write_report
 
     out = Path(out)
@@ -301,6 +301,7 @@ def _write_outputs(result, y_test, pos_label, out):
         title=f"skcal demo: {result.info['task']}",
         pos_label=pos_label,
         extra_metrics=extra,
+        objective=objective,
         random_state=0,
     )
     return {
@@ -308,6 +309,7 @@ def _write_outputs(result, y_test, pos_label, out):
         "metrics": out / "metrics.json",
         "scores": out / "scores.png",
         "reliability": out / "reliability.png",
+        "threshold": out / "threshold.png",
     }
 
 

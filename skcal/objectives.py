@@ -255,6 +255,7 @@ _NAMED = {
     "f1": partial(_fbeta, beta=1.0),
     "precision": _precision,
     "recall": _recall,
+    "specificity": _specificity,
     "balanced_accuracy": _balanced_accuracy,
     "youden": _youden,
     "matthews": _matthews,
@@ -523,16 +524,28 @@ def _objective_from_name(name):
     name = _SCORER_ALIASES.get(name, name)
     if name in _NAMED:
         return Objective(name, _NAMED[name])
+    if name.startswith("fbeta:"):
+        return fbeta_objective(_parse_beta(name))
     if name == "fbeta":
         raise ValueError(
-            "objective='fbeta' needs a beta. Pass fbeta_objective(beta=2.0) or "
-            "('fbeta', {'beta': 2.0})."
+            "objective='fbeta' needs a beta. Pass 'fbeta:2', fbeta_objective(beta=2.0) "
+            "or ('fbeta', {'beta': 2.0})."
         )
     raise ValueError(
         f"Unknown objective {name!r}. Valid names: "
-        f"{sorted(_NAMED) + sorted(_SCORER_ALIASES)}. For F-beta, costs or "
+        f"{sorted(_NAMED) + sorted(_SCORER_ALIASES)} and 'fbeta:BETA' such as "
+        "'fbeta:2'. For F-beta, costs or "
         "constraints use fbeta_objective, cost_objective or constrained_objective."
     )
+
+
+def _parse_beta(name):
+    try:
+        return float(name.partition(":")[2])
+    except ValueError as err:
+        raise ValueError(
+            f"objective={name!r} needs a positive number after 'fbeta:', as in 'fbeta:2'."
+        ) from err
 
 
 def _objective_from_pair(pair):

@@ -209,6 +209,7 @@ def test_constrained_rejects_bound_outside_unit():
         ("f1", "f1"),
         ("matthews_corrcoef", "matthews"),
         (("fbeta", {"beta": 2}), "fbeta(beta=2)"),
+        ("fbeta:2", "fbeta(beta=2)"),
         (("cost", {"fp_cost": 1, "fn_cost": 5}), "cost(fp_cost=1, fn_cost=5)"),
         (
             ("constrained", {"maximize": "precision", "recall_at_least": 0.9}),
@@ -259,6 +260,7 @@ def test_label_scorer_rejected_with_fix():
     [
         ("f2", ValueError, "Unknown objective 'f2'. Valid names: .*balanced_accuracy"),
         ("fbeta", ValueError, "needs a beta"),
+        ("fbeta:x", ValueError, "positive number after 'fbeta:'"),
         (("fbeta", 2), ValueError, "not a valid \\(name, params\\) pair"),
         (("cost", {"fp": 1}), ValueError, "Invalid params for objective 'cost'"),
         (3.0, TypeError, "objective must be a name"),

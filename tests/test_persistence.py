@@ -378,3 +378,50 @@ def test_holdout_calibration_on_image_dataset(tmp_path):
 
     restored = load_model(save_model(model, tmp_path / "model"))
     np.testing.assert_array_equal(restored.predict_proba(dataset), model.predict_proba(dataset))
+
+
+def test_round_trip_composed_pipeline(tmp_path):
+    from skcal.pipeline import make_calibrated_classifier
+
+    model = make_calibrated_classifier(
+        max_epochs=1, batch_size=16, n_threads=1, random_state=0
+    ).fit(X, Y)
+
+    restored = load_model(save_model(model, tmp_path / "composed"))
+
+    assert_same_predictions(restored, model)
+    assert restored.best_threshold_ == model.best_threshold_
+    assert restored.estimator_.temperature_ == model.estimator_.temperature_
+
+
+def find_fitted_node(node, attribute):
+    """Return the manifest node whose fitted attributes include ``attribute``."""
+    fitted = node.get("fitted") or {}
+    if attribute in fitted:
+        return fitted
+    for child in (node.get("estimator"), fitted.get("estimator_")):
+        if isinstance(child, dict):
+            found = find_fitted_node(child, attribute)
+            if found is not None:
+                return found
+    return None
+
+
+@pytest.mark.parametrize(
+    "attribute, value, message",
+    [
+        ("temperature_", float("nan"), "temperature_=nan"),
+        ("temperature_", -2.0, "temperature_=-2.0"),
+        ("bias_", float("inf"), "bias_=inf"),
+        ("best_threshold_", "abc", "best_threshold_='abc'"),
+        ("best_threshold_", float("nan"), "best_threshold_=nan"),
+    ],
+)
+def test_edited_fitted_value_rejected(saved, attribute, value, message):
+    def change(manifest):
+        find_fitted_node(manifest["estimator"], attribute)[attribute] = value
+
+    edit_manifest(saved, change)
+
+    with pytest.raises(ModelFormatError, match=message.replace("[", r"\[")):
+        load_model(saved)

@@ -1,5 +1,7 @@
 """Command-line options that choose the threshold objective."""
 
+from skcal.cli._types import probability
+
 
 def add_objective_arguments(parser):
     """Add ``--objective``, ``--cost`` and ``--min-recall`` to ``parser``."""
@@ -25,7 +27,7 @@ def add_objective_arguments(parser):
     )
     group.add_argument(
         "--min-recall",
-        type=float,
+        type=probability,
         default=None,
         metavar="R",
         help="maximise precision subject to recall >= R (a fraction in (0, 1])",
@@ -34,7 +36,7 @@ def add_objective_arguments(parser):
 
 def objective_from_args(args):
     """Build the objective that the parsed options describe."""
-    from skcal.objectives import constrained_objective, cost_objective
+    from skcal.objectives import constrained_objective, cost_objective, resolve_objective
 
     if args.cost is not None and args.min_recall is not None:
         raise ValueError(
@@ -48,25 +50,6 @@ def objective_from_args(args):
         return constrained_objective(
             maximize="precision", recall_at_least=args.min_recall
         )
-    return _parse_named_objective(args.objective)
-
-
-def _parse_named_objective(text):
-    name, _, argument = text.partition(":")
-    if name != "fbeta":
-        if argument:
-            raise ValueError(
-                f"--objective {text!r}: only fbeta takes a value after ':', "
-                "as in fbeta:2."
-            )
-        return name
-    try:
-        beta = float(argument)
-    except ValueError as err:
-        raise ValueError(
-            f"--objective {text!r}: fbeta needs a positive number after ':', "
-            "as in fbeta:2."
-        ) from err
-    from skcal.objectives import fbeta_objective
-
-    return fbeta_objective(beta)
+    # Resolve once so that a bad name fails before any training.
+    resolve_objective(args.objective)
+    return args.objective

@@ -3,6 +3,7 @@
 import argparse
 
 from skcal.cli._objective import add_objective_arguments, objective_from_args
+from skcal.cli._types import fraction, positive_int
 
 
 def register(subparsers):
@@ -53,28 +54,28 @@ def register(subparsers):
     )
     data.add_argument(
         "--subset",
-        type=int,
+        type=positive_int,
         default=None,
         metavar="N",
         help="use a stratified subset of N images (quick checks)",
     )
     data.add_argument(
         "--test-size",
-        type=float,
+        type=fraction,
         default=0.3,
         metavar="FRACTION",
         help="fraction of the images held out as the test split",
     )
     data.add_argument(
         "--calibration-size",
-        type=float,
+        type=fraction,
         default=0.2,
         metavar="FRACTION",
         help="fraction of the non-test images held out to fit the temperature",
     )
     data.add_argument(
         "--threshold-size",
-        type=float,
+        type=fraction,
         default=0.2,
         metavar="FRACTION",
         help="fraction of the non-test images held out to tune the threshold",
@@ -82,15 +83,15 @@ def register(subparsers):
 
     training = parser.add_argument_group("training")
     training.add_argument(
-        "--max-epochs", type=int, default=15, metavar="N",
+        "--max-epochs", type=positive_int, default=15, metavar="N",
         help="training epochs (passes over the training images)",
     )
     training.add_argument(
-        "--batch-size", type=int, default=64, metavar="N",
+        "--batch-size", type=positive_int, default=64, metavar="N",
         help="images per optimisation step",
     )
     training.add_argument(
-        "--image-size", type=int, default=32, metavar="PIXELS",
+        "--image-size", type=positive_int, default=32, metavar="PIXELS",
         help="side length the images are resized to before the network",
     )
     training.add_argument(
@@ -101,7 +102,7 @@ def register(subparsers):
         help="torch device: auto (CUDA when available), cpu, cuda or cuda:N",
     )
     training.add_argument(
-        "--threads", type=int, default=None, metavar="N",
+        "--threads", type=positive_int, default=None, metavar="N",
         help="torch CPU threads (default: torch's own choice)",
     )
     training.add_argument(

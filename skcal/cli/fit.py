@@ -11,6 +11,7 @@ Save the model directory with its report. Checkpoints go to
 import argparse
 
 from skcal.cli._objective import add_objective_arguments
+from skcal.cli._types import fraction, positive_int
 
 FASHION_MNIST_PREFIX = "fashion-mnist:"
 SPLIT_FOLDERS = ("train", "calibration", "validation")
@@ -86,7 +87,7 @@ def register(subparsers):
 def _add_data_arguments(parser):
     group = parser.add_argument_group("data")
     group.add_argument(
-        "--image-size", type=int, default=None, metavar="PIXELS",
+        "--image-size", type=positive_int, default=None, metavar="PIXELS",
         help="side length, in pixels, that every image is resized to (default: "
         "the images' own size, which must then be the same for all)",
     )
@@ -110,11 +111,11 @@ def _add_data_arguments(parser):
         "of stopping with a list of them",
     )
     group.add_argument(
-        "--calibration-size", type=float, default=0.15, metavar="FRACTION",
+        "--calibration-size", type=fraction, default=0.15, metavar="FRACTION",
         help="fraction of the images held out to fit the temperature",
     )
     group.add_argument(
-        "--threshold-size", type=float, default=0.15, metavar="FRACTION",
+        "--threshold-size", type=fraction, default=0.15, metavar="FRACTION",
         help="fraction of the images held out to choose the threshold",
     )
     group.add_argument(
@@ -127,16 +128,16 @@ def _add_data_arguments(parser):
 
 def _add_training_arguments(parser):
     group = parser.add_argument_group("training")
-    group.add_argument("--max-epochs", type=int, default=10, metavar="N", help="maximum training epochs")
-    group.add_argument("--batch-size", type=int, default=64, metavar="N", help="images per optimisation step")
+    group.add_argument("--max-epochs", type=positive_int, default=10, metavar="N", help="maximum training epochs")
+    group.add_argument("--batch-size", type=positive_int, default=64, metavar="N", help="images per optimisation step")
     group.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate")
     group.add_argument(
-        "--patience", type=int, default=5, metavar="EPOCHS",
+        "--patience", type=positive_int, default=5, metavar="EPOCHS",
         help="stop after this many epochs without a lower validation loss and keep "
         "the best epoch's weights; 0 trains all --max-epochs on all training images",
     )
     group.add_argument(
-        "--validation-fraction", type=float, default=0.1, metavar="FRACTION",
+        "--validation-fraction", type=fraction, default=0.1, metavar="FRACTION",
         help="fraction of the training images held out for early stopping",
     )
     group.add_argument(
@@ -152,7 +153,7 @@ def _add_training_arguments(parser):
         help="DataLoader worker processes that read images; 0 reads in the main process",
     )
     group.add_argument(
-        "--threads", type=int, default=None, metavar="N", help="torch CPU threads (default: torch's own choice)",
+        "--threads", type=positive_int, default=None, metavar="N", help="torch CPU threads (default: torch's own choice)",
     )
     group.add_argument("--seed", type=int, default=0, help="seed of the splits, the initial weights and the data order")
 

@@ -1,5 +1,6 @@
 """``skcal predict``: score images with a saved model and write a CSV file."""
 
+from skcal.cli._types import positive_int
 from skcal.cli.fit import HelpFormatter
 
 POSITIVE_HELP = (
@@ -43,7 +44,7 @@ def add_inference_arguments(parser):
     """Add the options that ``predict`` and ``evaluate`` share."""
     group = parser.add_argument_group("inference")
     group.add_argument(
-        "--batch-size", type=int, default=None, metavar="N",
+        "--batch-size", type=positive_int, default=None, metavar="N",
         help="images per forward pass (default: the batch size the model was trained with)",
     )
     group.add_argument(
@@ -52,7 +53,7 @@ def add_inference_arguments(parser):
         "when this machine has it, otherwise auto)",
     )
     group.add_argument(
-        "--threads", type=int, default=None, metavar="N",
+        "--threads", type=positive_int, default=None, metavar="N",
         help="torch CPU threads (default: the saved setting, or torch's own choice)",
     )
     group.add_argument(

@@ -2,6 +2,8 @@
 
 import argparse
 
+from skcal.cli._types import probability
+
 
 def register(subparsers):
     """Add the ``report`` subcommand."""
@@ -29,7 +31,7 @@ def register(subparsers):
     )
     parser.add_argument(
         "--threshold",
-        type=float,
+        type=probability,
         default=0.5,
         help="decision threshold on P(positive), for every column",
     )

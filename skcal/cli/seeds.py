@@ -4,6 +4,7 @@ import argparse
 import time
 
 from skcal.cli._objective import add_objective_arguments, objective_from_args
+from skcal.cli._types import fraction, positive_int
 
 VARY_CHOICES = {"seed": ("seed",), "seed+bootstrap": ("seed", "bootstrap")}
 
@@ -57,15 +58,15 @@ def _add_data_arguments(parser):
         help="digit that is the positive class of the digits task (without DATA)",
     )
     data.add_argument(
-        "--subset", type=int, default=None, metavar="N",
+        "--subset", type=positive_int, default=None, metavar="N",
         help="use a stratified subset of N samples, for quick checks; None uses all",
     )
     data.add_argument(
-        "--test-size", type=float, default=0.3, metavar="FRACTION",
+        "--test-size", type=fraction, default=0.3, metavar="FRACTION",
         help="fraction of the samples in the test split",
     )
     data.add_argument(
-        "--calibration-size", type=float, default=0.3, metavar="FRACTION",
+        "--calibration-size", type=fraction, default=0.3, metavar="FRACTION",
         help="fraction of the non-test samples in the calibration split; the rest "
         "trains the networks",
     )
@@ -74,15 +75,15 @@ def _add_data_arguments(parser):
 def _add_training_arguments(parser):
     training = parser.add_argument_group("training (each run)")
     training.add_argument(
-        "--max-epochs", type=int, default=10, metavar="N",
+        "--max-epochs", type=positive_int, default=10, metavar="N",
         help="training epochs (passes over the training split)",
     )
     training.add_argument(
-        "--batch-size", type=int, default=64, metavar="N",
+        "--batch-size", type=positive_int, default=64, metavar="N",
         help="images per optimisation step",
     )
     training.add_argument(
-        "--image-size", type=int, default=32, metavar="PIXELS",
+        "--image-size", type=positive_int, default=32, metavar="PIXELS",
         help="side length the images are resized to before the network",
     )
     training.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate")
@@ -92,7 +93,7 @@ def _add_training_arguments(parser):
         "runs are not bitwise reproducible",
     )
     training.add_argument(
-        "--threads", type=int, default=1, metavar="N",
+        "--threads", type=positive_int, default=1, metavar="N",
         help="torch CPU threads per run. CPU training is bitwise reproducible only "
         "at a fixed thread count",
     )
@@ -101,7 +102,7 @@ def _add_training_arguments(parser):
 def _add_study_arguments(parser):
     study = parser.add_argument_group("study")
     study.add_argument(
-        "--runs", type=int, default=5, metavar="K",
+        "--runs", type=positive_int, default=5, metavar="K",
         help="number of training runs, at least 2",
     )
     study.add_argument(

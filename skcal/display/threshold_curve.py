@@ -15,24 +15,6 @@ def _confusion_counts(y01, p_pos, thresholds):
     return tp, fp, negative_scores.size - fp, positive_scores.size - tp
 
 
-def _safe_ratio(numerator, denominator):
-    # Undefined ratios (no predicted positives for precision) count as 0, as
-    # scikit-learn's zero_division=0 does.
-    numerator = np.asarray(numerator, dtype=np.float64)
-    denominator = np.asarray(denominator, dtype=np.float64)
-    return np.divide(numerator, denominator, out=np.zeros_like(numerator), where=denominator > 0)
-
-
-NAMED_METRICS = {
-    "accuracy": lambda tp, fp, tn, fn: (tp + tn) / (tp + fp + tn + fn),
-    "balanced_accuracy": lambda tp, fp, tn, fn: (_safe_ratio(tp, tp + fn) + _safe_ratio(tn, tn + fp)) / 2,
-    "f1": lambda tp, fp, tn, fn: _safe_ratio(2 * tp, 2 * tp + fp + fn),
-    "precision": lambda tp, fp, tn, fn: _safe_ratio(tp, tp + fp),
-    "recall": lambda tp, fp, tn, fn: _safe_ratio(tp, tp + fn),
-    "specificity": lambda tp, fp, tn, fn: _safe_ratio(tn, tn + fp),
-}
-
-
 class ThresholdCurveDisplay:
     """A metric of the hard predictions against the decision threshold on P(positive).
 
@@ -147,9 +129,11 @@ class ThresholdCurveDisplay:
             True labels of a binary problem.
         y_prob : array-like of shape (n_samples,) or (n_samples, 2)
             Probability of the positive class, or the two-column matrix.
-        metric : str or callable, default="f1"
-            One of ``"accuracy"``, ``"balanced_accuracy"``, ``"f1"``,
-            ``"precision"``, ``"recall"``, ``"specificity"``, or a callable
+        metric : str, Objective or callable, default="f1"
+            A threshold objective that :func:`skcal.objectives.resolve_objective`
+            accepts (``"accuracy"``, ``"balanced_accuracy"``, ``"f1"``,
+            ``"precision"``, ``"recall"``, ``"specificity"``, ``"youden"``,
+            an objective from :func:`skcal.cost_objective`, ...), or a callable
             ``metric(y_true, y_pred)`` that receives 0/1 arrays, with 1 for
             the positive class. Undefined precision or F1 (no predicted
             positives) count as 0. A sample is predicted positive when
@@ -208,22 +192,26 @@ class ThresholdCurveDisplay:
 
 def _resolve_metric(metric):
     """Return the metric's name and a function of (y01, p_pos, thresholds)."""
-    if callable(metric):
+    from skcal.objectives import Objective, resolve_objective
+
+    if callable(metric) and not isinstance(metric, Objective):
         def evaluate(y01, p_pos, thresholds):
             return np.array([float(metric(y01, (p_pos >= t).astype(np.int64))) for t in thresholds])
 
         return getattr(metric, "__name__", "metric"), evaluate
 
-    if metric not in NAMED_METRICS:
+    try:
+        objective = resolve_objective(metric)
+    except ValueError as err:
         raise ValueError(
-            f"metric={metric!r} is not supported. Pass one of {sorted(NAMED_METRICS)} "
-            "or a callable metric(y_true, y_pred)."
-        )
+            f"metric={metric!r} is not supported: {err} Or pass a callable "
+            "metric(y_true, y_pred)."
+        ) from err
 
     def evaluate(y01, p_pos, thresholds):
-        return NAMED_METRICS[metric](*_confusion_counts(y01, p_pos, thresholds))
+        return objective(*_confusion_counts(y01, p_pos, thresholds))
 
-    return metric, evaluate
+    return objective.name, evaluate
 
 
 def _threshold_grid(thresholds):

@@ -141,6 +141,11 @@ def _describe_wrapper(wrapper, tensors, attributes):
         "params": encode_params(wrapper, exclude=("estimator",)),
         "estimator": describe_node(wrapper.estimator, tensors),
     }
+    if not hasattr(wrapper, "estimator_"):
+        # An unfitted template, such as the estimator parameter of a
+        # threshold tuner that was fitted with refit=False.
+        node["fitted"] = None
+        return node
     if wrapper.estimator_ is wrapper.estimator:
         fitted_estimator = "same as estimator"
     else:
@@ -159,6 +164,8 @@ def _restore_wrapper(node, context):
     template = restore_node(node["estimator"], context)
     params = decode_params(node["params"])
     wrapper = _estimator_class(node["class"])(template, **params)
+    if node["fitted"] is None:
+        return wrapper
 
     fitted = dict(node["fitted"])
     fitted_estimator = fitted.pop("estimator_")
@@ -173,6 +180,37 @@ def _restore_wrapper(node, context):
 
 def _describe_temperature(model, tensors):
     return _describe_wrapper(model, tensors, ("temperature_", "bias_", "classes_"))
+
+
+def _restore_temperature(node, context):
+    model = _restore_wrapper(node, context)
+    if node["fitted"] is None:
+        return model
+
+    temperature = _fitted_number(model, "temperature_")
+    bias = _fitted_number(model, "bias_")
+    if not (np.isfinite(temperature) and temperature > 0):
+        raise ModelFormatError(
+            f"The manifest gives temperature_={temperature!r}; a fitted temperature "
+            "is a finite positive number. The manifest was edited or damaged: "
+            "save the model again."
+        )
+    if not np.isfinite(bias):
+        raise ModelFormatError(
+            f"The manifest gives bias_={bias!r}; a fitted bias is finite. The "
+            "manifest was edited or damaged: save the model again."
+        )
+    return model
+
+
+def _fitted_number(model, name):
+    value = getattr(model, name, None)
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating)):
+        raise ModelFormatError(
+            f"The manifest gives {name}={value!r}, which is not a number. The "
+            "manifest was edited or damaged: save the model again."
+        )
+    return float(value)
 
 
 def _describe_threshold(model, tensors):
@@ -193,6 +231,11 @@ def _describe_threshold(model, tensors):
 
 def _restore_threshold(node, context):
     model = _restore_wrapper(node, context)
+    if node["fitted"] is not None and np.isnan(_fitted_number(model, "best_threshold_")):
+        raise ModelFormatError(
+            "The manifest gives best_threshold_=nan. The manifest was edited or "
+            "damaged: save the model again."
+        )
     if node["class"] == "TunedThresholdClassifierCV":
         # scikit-learn's predict reads the positive label from this private
         # scorer, which fit builds from the ``scoring`` parameter.
@@ -224,7 +267,7 @@ _DESCRIBERS = {
 _RESTORERS = {
     "ResNet18Classifier": _restore_network,
     "FrozenEstimator": _restore_frozen,
-    "TemperatureScalingClassifier": _restore_wrapper,
+    "TemperatureScalingClassifier": _restore_temperature,
     "TunedThresholdClassifierCV": _restore_threshold,
     "ExactThresholdClassifierCV": _restore_threshold,
 }

@@ -29,6 +29,7 @@ def write_report(
     title="Calibration report",
     pos_label=None,
     extra_metrics=None,
+    objective="accuracy",
     n_resamples=1000,
     random_state=0,
 ):
@@ -44,8 +45,8 @@ def write_report(
       column, threshold marked;
     - ``reliability.png``: the reliability diagram of all columns on one
       axes;
-    - ``threshold.png``: accuracy against the threshold, each column's
-      threshold marked.
+    - ``threshold.png``: the objective (accuracy by default) against the
+      threshold, each column's threshold marked.
 
     The metrics are accuracy at the threshold, ECE and MCE of P(positive)
     with 15 equal-width bins, smooth ECE, Brier score and log loss, each
@@ -73,6 +74,10 @@ def write_report(
     extra_metrics : dict, default=None
         JSON-serialisable values stored under ``"extra"`` in
         ``metrics.json`` and listed on the page (a temperature, say).
+    objective : str or Objective, default="accuracy"
+        The threshold-dependent metric drawn in ``threshold.png``, anything
+        :func:`skcal.objectives.resolve_objective` accepts; pass the
+        objective the thresholds were tuned for.
     n_resamples : int, default=1000
         Bootstrap resamples per metric.
     random_state : int, default=0
@@ -120,7 +125,7 @@ def write_report(
     }
     (out_dir / "metrics.json").write_text(json.dumps(content, indent=2))
 
-    figure_paths = save_figures(out_dir, y_true, scores, thresholds, pos_label)
+    figure_paths = save_figures(out_dir, y_true, scores, thresholds, pos_label, objective)
     page = out_dir / "report.html"
     page.write_text(render_page(content, figure_paths), encoding="utf-8")
     return page

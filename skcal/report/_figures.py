@@ -6,7 +6,7 @@ from skcal.report._metrics import N_BINS
 DPI = 100
 
 
-def save_figures(out_dir, y_true, scores, thresholds, pos_label):
+def save_figures(out_dir, y_true, scores, thresholds, pos_label, objective="accuracy"):
     """Write scores.png, reliability.png and threshold.png and return their paths by key."""
     from matplotlib.figure import Figure
 
@@ -30,15 +30,15 @@ def save_figures(out_dir, y_true, scores, thresholds, pos_label):
     figure = Figure(figsize=(6.5, 4.5), layout="constrained")
     ax = figure.add_subplot()
     for name, y_prob in scores.items():
-        ThresholdCurveDisplay.from_predictions(
+        display = ThresholdCurveDisplay.from_predictions(
             y_true,
             y_prob,
-            metric="accuracy",
+            metric=objective,
             threshold=thresholds[name],
             pos_label=pos_label,
             name=name,
             ax=ax,
         )
-    ax.set_title("Accuracy against the decision threshold")
+    ax.set_title(f"{display.metric_name} against the decision threshold")
     figure.savefig(paths["threshold"], dpi=DPI)
     return paths
