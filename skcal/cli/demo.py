@@ -3,7 +3,7 @@
 import argparse
 
 from skcal.cli._objective import add_objective_arguments, objective_from_args
-from skcal.cli._types import fraction, positive_int
+from skcal.cli._types import add_network_arguments, fraction, positive_int
 
 
 def register(subparsers):
@@ -82,28 +82,12 @@ def register(subparsers):
     )
 
     training = parser.add_argument_group("training")
-    training.add_argument(
-        "--max-epochs", type=positive_int, default=15, metavar="N",
-        help="training epochs (passes over the training images)",
-    )
-    training.add_argument(
-        "--batch-size", type=positive_int, default=64, metavar="N",
-        help="images per optimisation step",
-    )
-    training.add_argument(
-        "--image-size", type=positive_int, default=32, metavar="PIXELS",
-        help="side length the images are resized to before the network",
-    )
-    training.add_argument(
-        "--lr", type=float, default=1e-3, help="Adam learning rate",
-    )
-    training.add_argument(
-        "--device", default="auto",
-        help="torch device: auto (CUDA when available), cpu, cuda or cuda:N",
-    )
-    training.add_argument(
-        "--threads", type=positive_int, default=None, metavar="N",
-        help="torch CPU threads (default: torch's own choice)",
+    add_network_arguments(
+        training,
+        max_epochs=15,
+        device="auto",
+        threads=None,
+        threads_help="torch CPU threads (default: torch's own choice)",
     )
     training.add_argument(
         "--seed", type=int, default=0,

@@ -11,7 +11,7 @@ Save the model directory with its report. Checkpoints go to
 import argparse
 
 from skcal.cli._objective import add_objective_arguments
-from skcal.cli._types import fraction, positive_int
+from skcal.cli._types import fraction, non_negative_int, positive_int
 
 FASHION_MNIST_PREFIX = "fashion-mnist:"
 SPLIT_FOLDERS = ("train", "calibration", "validation")
@@ -132,7 +132,7 @@ def _add_training_arguments(parser):
     group.add_argument("--batch-size", type=positive_int, default=64, metavar="N", help="images per optimisation step")
     group.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate")
     group.add_argument(
-        "--patience", type=positive_int, default=5, metavar="EPOCHS",
+        "--patience", type=non_negative_int, default=5, metavar="EPOCHS",
         help="stop after this many epochs without a lower validation loss and keep "
         "the best epoch's weights; 0 trains all --max-epochs on all training images",
     )

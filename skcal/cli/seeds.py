@@ -4,7 +4,7 @@ import argparse
 import time
 
 from skcal.cli._objective import add_objective_arguments, objective_from_args
-from skcal.cli._types import fraction, positive_int
+from skcal.cli._types import add_network_arguments, fraction, positive_int
 
 VARY_CHOICES = {"seed": ("seed",), "seed+bootstrap": ("seed", "bootstrap")}
 
@@ -74,28 +74,13 @@ def _add_data_arguments(parser):
 
 def _add_training_arguments(parser):
     training = parser.add_argument_group("training (each run)")
-    training.add_argument(
-        "--max-epochs", type=positive_int, default=10, metavar="N",
-        help="training epochs (passes over the training split)",
-    )
-    training.add_argument(
-        "--batch-size", type=positive_int, default=64, metavar="N",
-        help="images per optimisation step",
-    )
-    training.add_argument(
-        "--image-size", type=positive_int, default=32, metavar="PIXELS",
-        help="side length the images are resized to before the network",
-    )
-    training.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate")
-    training.add_argument(
-        "--device", default="cpu",
-        help="torch device: cpu, auto (CUDA when available), cuda or cuda:N. CUDA "
-        "runs are not bitwise reproducible",
-    )
-    training.add_argument(
-        "--threads", type=positive_int, default=1, metavar="N",
-        help="torch CPU threads per run. CPU training is bitwise reproducible only "
-        "at a fixed thread count",
+    add_network_arguments(
+        training,
+        max_epochs=10,
+        device="cpu",
+        threads=1,
+        threads_help="torch CPU threads per run. CPU training is bitwise "
+        "reproducible only at a fixed thread count",
     )
 
 
