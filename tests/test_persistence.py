@@ -425,3 +425,20 @@ def test_edited_fitted_value_rejected(saved, attribute, value, message):
 
     with pytest.raises(ModelFormatError, match=message.replace("[", r"\[")):
         load_model(saved)
+
+
+@pytest.mark.parametrize(
+    "field, value",
+    [("temperature", 0.5), ("pos_label", "zzz"), ("threshold", {"value": 0.1})],
+)
+def test_edited_summary_field_rejected(saved, field, value):
+    def change(manifest):
+        if isinstance(value, dict):
+            manifest[field].update(value)
+        else:
+            manifest[field] = value
+
+    edit_manifest(saved, change)
+
+    with pytest.raises(ModelFormatError, match=f"summary field {field}"):
+        load_model(saved)

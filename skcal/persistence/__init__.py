@@ -47,7 +47,7 @@ from skcal.persistence._atomic import (
     write_model_files,
 )
 from skcal.persistence._format import FORMAT_NAME, FORMAT_VERSION, MANIFEST_FILE
-from skcal.persistence._manifest import build_manifest, check_format, read_weights
+from skcal.persistence._manifest import build_manifest, check_format, check_summary, read_weights
 from skcal.persistence._tree import SUPPORTED_CLASSES, restore_node
 
 __all__ = [
@@ -224,7 +224,9 @@ def load_model(path, *, device=None):
     tensors = read_weights(path, manifest)
     context = {"tensors": tensors, "device": device}
     try:
-        return restore_node(manifest["estimator"], context)
+        estimator = restore_node(manifest["estimator"], context)
+        check_summary(manifest, estimator, path / MANIFEST_FILE)
+        return estimator
     except ModelFormatError:
         raise
     except (KeyError, TypeError, ValueError) as err:

@@ -43,6 +43,33 @@ def build_manifest(estimator, metadata):
     return manifest, tensors
 
 
+def check_summary(manifest, estimator, manifest_path):
+    """Raise ModelFormatError when the manifest's summary disagrees with its estimator.
+
+    The summary fields (classes, positive label, temperature, bias and
+    threshold) repeat values of the estimator tree for readers of the file;
+    loading uses the tree, so an edit to one copy alone must not pass.
+    """
+    expected = _summary(estimator)
+    for key in ("classes", "pos_label", "temperature", "bias"):
+        if manifest.get(key) != expected[key]:
+            _raise_mismatch(manifest_path, key, manifest.get(key), expected[key])
+
+    saved, restored = manifest.get("threshold"), expected["threshold"]
+    saved_value = None if saved is None else saved.get("value")
+    restored_value = None if restored is None else restored["value"]
+    if saved_value != restored_value:
+        _raise_mismatch(manifest_path, "threshold.value", saved_value, restored_value)
+
+
+def _raise_mismatch(manifest_path, field, saved, restored):
+    raise ModelFormatError(
+        f"{manifest_path}: the summary field {field} is {saved!r}, but the "
+        f"estimator it describes has {restored!r}. The file was edited or "
+        "damaged; save the model again."
+    )
+
+
 def _summary(estimator):
     """Return the classes, positive label, temperature and threshold for readers."""
     classes = np.asarray(estimator.classes_)
