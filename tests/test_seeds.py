@@ -427,3 +427,11 @@ def test_pooled_threshold_of_identical_runs():
 )
 def test_verdict_states_action(p_before, p_after, sd, standard_error, expected):
     assert expected in format_verdict(p_before, p_after, 0.05, sd, standard_error)
+
+
+def test_study_repr_is_short(study):
+    text = repr(study)
+
+    assert text.startswith("SeedStudyResult(n_runs=")
+    assert "recommended_threshold=" in text
+    assert len(text) < 600

@@ -147,6 +147,18 @@ class SeedStudyResult:
             threshold_standard_error=float(np.median(half_widths) / quantile),
         )
 
+    def __repr__(self):
+        # The default dataclass repr prints every index array of the split.
+        low, high = self.recommended_threshold_interval
+        return (
+            f"{type(self).__name__}(n_runs={len(self.seeds)}, "
+            f"thresholds={np.round(self.thresholds, 4).tolist()}, "
+            f"thresholds_uncalibrated={np.round(self.thresholds_uncalibrated, 4).tolist()}, "
+            f"temperatures={np.round(self.temperatures, 4).tolist()}, "
+            f"recommended_threshold={self.recommended_threshold:.4f} "
+            f"[{low:.4f}, {high:.4f}])"
+        )
+
     def summary(self):
         """Return the study's conclusions as text: spreads, test, verdict and threshold."""
         from skcal.seeds._summary import format_summary
