@@ -1,7 +1,7 @@
 """Input checks shared by skcal's estimators, metrics and command-line tools.
 
 Each check raises ``ValueError`` with a message that names the offending value
-and says how to fix it.
+and the fix.
 """
 
 import numpy as np
@@ -74,7 +74,7 @@ def encode_binary_target(y, *, pos_label=None, classes=None, name="y"):
 
 
 def check_finite(values, *, name):
-    """Raise ``ValueError`` when ``values`` holds NaN or infinite entries."""
+    """Raise ``ValueError`` when ``values`` contains NaN or infinite entries."""
     values = np.asarray(values)
     if values.dtype.kind in "fc":
         bad = ~np.isfinite(values)

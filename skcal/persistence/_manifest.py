@@ -47,8 +47,8 @@ def check_summary(manifest, estimator, manifest_path):
     """Raise ModelFormatError when the manifest's summary disagrees with its estimator.
 
     The summary fields (classes, positive label, temperature, bias and
-    threshold) repeat values of the estimator tree for readers of the file;
-    loading uses the tree, so an edit to one copy alone must not pass.
+    threshold) repeat values of the estimator tree for readers of the file.
+    Loading uses the tree, so an edit to one copy alone must not pass.
     """
     expected = _summary(estimator)
     for key in ("classes", "pos_label", "temperature", "bias"):
