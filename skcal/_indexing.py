@@ -8,9 +8,10 @@ def take_samples(X, indices):
 
     ``X`` may be a numpy array, a sparse matrix, a data frame, a list or a
     torch ``Dataset``. A dataset with a ``subset`` method (skcal's image
-    datasets) selects through it; any other dataset is wrapped in
-    ``torch.utils.data.Subset``, which keeps a ``targets`` attribute when the
-    dataset has one, so that labels can still be read from the selection.
+    datasets) selects through that method. Any other dataset is wrapped in
+    ``torch.utils.data.Subset``, with the dataset's ``targets`` attribute
+    copied over when it has one, so labels can still be read from the
+    selection.
     """
     if hasattr(X, "iloc"):
         return X.iloc[indices]

@@ -3,7 +3,7 @@
 Each subcommand lives in its own module of this package and exposes
 ``register(subparsers)``, which adds its parser and sets ``handler`` to the
 function that runs it. Subcommand modules import torch and the plotting stack
-inside their handlers, so ``skcal --help`` answers at once.
+inside their handlers, so ``skcal --help`` returns at once.
 """
 
 import argparse

@@ -26,9 +26,9 @@ their constructors. It never unpickles and never calls ``torch.load``. Only
 the estimator classes in ``SUPPORTED_CLASSES`` can be saved and loaded.
 
 :func:`save_model` writes into a temporary directory next to the target,
-flushes every file to disk, and renames it into place, so a save that is
-interrupted, by an error or by a killed process, leaves the previous model
-directory complete and loadable.
+flushes every file to disk, and then renames it into place. A save that is
+interrupted, by an error or by a killed process, therefore leaves the
+previous model directory complete and loadable.
 """
 
 # License: BSD-3-Clause

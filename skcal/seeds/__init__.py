@@ -25,7 +25,7 @@ joblib's Dask backend. Each run pins torch's CPU thread count
         result = seed_study(model, X, y, n_runs=20, n_threads=1, random_state=0)
 
 The same backend distributes scikit-learn's own parallel loops, for example
-a grid search over the calibrated, threshold-tuned pipeline; the cluster
+a grid search over the calibrated, threshold-tuned pipeline. The cluster
 part is skipped as a doctest because it needs a running scheduler:
 
 >>> import joblib

@@ -58,7 +58,7 @@ class TemperatureScalingClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEsti
         Which data fits the temperature, and what the final predictor is:
 
         - ``None`` with a ``FrozenEstimator``: the temperature is fitted on
-          all the data passed to ``fit``; the frozen model is never refit and
+          all the data passed to ``fit``. The frozen model is never refit and
           is the final predictor.
         - ``None`` otherwise: as the integer 5.
         - int, splitter or iterable of (train, test) splits: clones of the

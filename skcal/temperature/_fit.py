@@ -111,8 +111,9 @@ def fit_temperature(logits, y, *, sample_weight=None, fit_bias=False):
           is held at ``1e-6 * scale``.
         - Logits that carry no information about T (all binary logits zero,
           or every multiclass row constant, or all binary logits equal with
-          ``fit_bias=True``): T is returned as 1.0 and, with a bias, ``b``
-          matches the weighted rate of class 1.
+          ``fit_bias=True``): T is returned as 1.0. With a bias, ``b`` is
+          set so the predicted probability equals the weighted rate of
+          class 1.
         - All binary logits equal but non-zero: T then only matches the
           rate of class 1; it is fitted and a warning is issued.
 
